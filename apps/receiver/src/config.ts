@@ -1,0 +1,85 @@
+import { readFile } from 'node:fs/promises';
+import { SealpostError } from '@sealpost/envelope';
+import ms from 'ms';
+import { z } from 'zod';
+
+const duration = (allowNone: boolean) =>
+  z.union([z.number().int().nonnegative(), z.string()]).transform((value, ctx): number | null => {
+    if (typeof value === 'number') return value;
+    if (allowNone && /^(none|off|0)$/i.test(value.trim())) return null;
+    const parsed = ms(value.trim() as ms.StringValue);
+    if (typeof parsed !== 'number' || !Number.isFinite(parsed) || parsed < 0) {
+      ctx.addIssue({ code: 'custom', message: `expected a duration such as 30s, 5m, 7d${allowNone ? " or 'none'" : ''}, got ${JSON.stringify(value)}` });
+      return z.NEVER;
+    }
+    return parsed;
+  });
+
+const list = z.union([z.array(z.string().min(1)), z.string()]).transform((value) =>
+  (Array.isArray(value) ? value : value.split(/[,\n]/)).map((s) => s.trim()).filter(Boolean),
+);
+
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+/**
+ * Every receiver setting: its key in a config file, its environment variable, its default and
+ * what it means. The loader, `--help` and the README's reference table all come from here.
+ */
+export const SETTINGS = {
+  transport: { env: 'SEALPOST_TRANSPORT', default: 'spool:.sealpost/spool', schema: z.string().min(1), help: 'Where envelopes arrive: spool:DIR, bullmq://HOST:PORT/QUEUE or sqs:QUEUE_URL?deadLetter=DLQ_URL' },
+  store: { env: 'SEALPOST_STORE', default: 'sqlite:.sealpost/messages.db', schema: z.string().min(1), help: 'Where verified messages are stored: sqlite:FILE or postgres://...' },
+  keys: { env: 'SEALPOST_KEYS', default: undefined, schema: list.pipe(z.array(z.string()).min(1, 'at least one receiver key is required')), help: 'Our private keys, comma-separated: PEM files or kms:KEY (id, ARN or alias)' },
+  trust: { env: 'SEALPOST_TRUST', default: undefined, schema: list.pipe(z.array(z.string()).min(1, 'at least one trusted sender is required')), help: 'Trusted senders, comma-separated: public key PEM files, directories of *.pub.pem, or kms:KEY' },
+  concurrency: { env: 'SEALPOST_CONCURRENCY', default: 8, schema: int(1, 256), help: 'Messages processed at once (1-256)' },
+  maxAge: { env: 'SEALPOST_MAX_AGE', default: '7d', schema: duration(true), help: "Oldest message accepted (e.g. 7d, 12h), or 'none'" },
+  maxClockSkew: { env: 'SEALPOST_MAX_CLOCK_SKEW', default: '5m', schema: duration(false), help: 'How far in the future a message creation time may be' },
+  shutdownTimeout: { env: 'SEALPOST_SHUTDOWN_TIMEOUT', default: '30s', schema: duration(false), help: 'On SIGTERM/SIGINT, how long in-flight messages may take to finish' },
+  metricsHost: { env: 'SEALPOST_METRICS_HOST', default: '127.0.0.1', schema: z.string().min(1), help: 'Address of the /metrics, /healthz and /readyz server' },
+  metricsPort: { env: 'SEALPOST_METRICS_PORT', default: 9464, schema: z.union([z.literal('off'), int(0, 65535)]), help: "Port of that server (0 picks one; 'off' disables it)" },
+  logLevel: { env: 'SEALPOST_LOG_LEVEL', default: 'info', schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']), help: 'Log level (JSON logs on stdout)' },
+  maxPayloadBytes: { env: 'SEALPOST_MAX_PAYLOAD_BYTES', default: 64 * 1024 * 1024, schema: int(1, 8 ** 11 - 1), help: 'Largest payload accepted, in bytes' },
+  maxRecipients: { env: 'SEALPOST_MAX_RECIPIENTS', default: 16, schema: int(1, 1024), help: 'Most recipients per message' },
+  dataKeyCacheEntries: { env: 'SEALPOST_DATA_KEY_CACHE_ENTRIES', default: 1000, schema: int(0, 1_000_000), help: 'Unwrapped data keys kept (0 disables the cache)' },
+  dataKeyCacheTtl: { env: 'SEALPOST_DATA_KEY_CACHE_TTL', default: '10m', schema: duration(false), help: 'How long an unwrapped data key is kept' },
+  kmsVerify: { env: 'SEALPOST_KMS_VERIFY', default: 'local', schema: z.enum(['local', 'kms']), help: "KMS sender keys: verify locally with the cached public key ('local', no KMS call per message) or with the KMS Verify API ('kms')" },
+} as const;
+
+type Settings = typeof SETTINGS;
+/** The validated receiver configuration. */
+export type ReceiverConfig = { readonly [K in keyof Settings]: z.output<Settings[K]['schema']> };
+
+/**
+ * Loads the configuration: defaults, then a JSON config file (keys as in {@link SETTINGS}),
+ * then environment variables. Every problem is reported at once, each naming the setting and
+ * its environment variable; the error is CONFIG_INVALID.
+ */
+export async function loadReceiverConfig(options: { env?: NodeJS.ProcessEnv; file?: string } = {}): Promise<ReceiverConfig> {
+  const env = options.env ?? process.env;
+  let fromFile: Record<string, unknown> = {};
+  if (options.file) {
+    try {
+      fromFile = JSON.parse(await readFile(options.file, 'utf8')) as Record<string, unknown>;
+    } catch (cause) {
+      throw new SealpostError('CONFIG_INVALID', `cannot read config file ${options.file}: ${(cause as Error).message}`, { cause });
+    }
+    const unknown = Object.keys(fromFile).filter((key) => !Object.hasOwn(SETTINGS, key));
+    if (unknown.length > 0) throw new SealpostError('CONFIG_INVALID', `unknown setting(s) in ${options.file}: ${unknown.join(', ')}`);
+  }
+  const problems: string[] = [];
+  const config: Record<string, unknown> = {};
+  for (const [key, setting] of Object.entries(SETTINGS)) {
+    const raw = env[setting.env] !== undefined && env[setting.env] !== '' ? env[setting.env] : (fromFile[key] ?? setting.default);
+    const result = (setting.schema as z.ZodType).safeParse(raw);
+    if (result.success) config[key] = result.data;
+    else problems.push(`${key} (${setting.env}): ${raw === undefined ? 'required' : result.error.issues.map((i) => i.message).join('; ')}`);
+  }
+  if (problems.length > 0) throw new SealpostError('CONFIG_INVALID', `invalid receiver configuration:\n  ${problems.join('\n  ')}`);
+  return config as ReceiverConfig;
+}
+
+/** The settings as a text table, for `--help` and documentation. */
+export function describeSettings(): string {
+  return Object.entries(SETTINGS)
+    .map(([key, s]) => `  ${s.env.padEnd(32)} ${key.padEnd(20)} ${s.help}${s.default === undefined ? ' (required)' : ` (default: ${String(s.default)})`}`)
+    .join('\n');
+}

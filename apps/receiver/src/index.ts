@@ -1,0 +1,18 @@
+/**
+ * The Sealpost receiver: a worker that consumes envelopes, opens and verifies them, stores them,
+ * and only then acknowledges them; plus an AWS Lambda handler for SQS event sources.
+ *
+ * @example
+ * ```ts
+ * import pino from 'pino'
+ * import { loadReceiverConfig, startReceiverFromConfig } from '@sealpost/receiver'
+ * const receiver = await startReceiverFromConfig(await loadReceiverConfig(), pino())
+ * process.once('SIGTERM', () => receiver.stop())
+ * ```
+ */
+export { loadReceiverConfig, describeSettings, SETTINGS, type ReceiverConfig } from './config.ts';
+export { createReceiverMetrics, type ReceiverMetrics } from './metrics.ts';
+export { createMessageProcessor, type ProcessorOptions } from './processor.ts';
+export { startReceiver, type Receiver, type ReceiverParts } from './receiver.ts';
+export { startReceiverFromConfig } from './worker.ts';
+export { createSqsHandler, type SqsHandlerOptions } from './lambda.ts';

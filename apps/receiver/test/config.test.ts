@@ -1,0 +1,31 @@
+import { describe, expect, it } from 'vitest';
+import { loadReceiverConfig } from '../src/index.ts';
+
+describe('receiver configuration', () => {
+  it('applies defaults and parses durations and lists', async () => {
+    const config = await loadReceiverConfig({ env: { SEALPOST_KEYS: 'a.pem, kms:alias/x', SEALPOST_TRUST: 'keys/', SEALPOST_MAX_AGE: '12h', SEALPOST_METRICS_PORT: 'off' } });
+    expect(config).toMatchObject({ transport: 'spool:.sealpost/spool', store: 'sqlite:.sealpost/messages.db', keys: ['a.pem', 'kms:alias/x'], trust: ['keys/'], concurrency: 8, maxAge: 12 * 3600_000, metricsPort: 'off', kmsVerify: 'local' });
+    expect((await loadReceiverConfig({ env: { SEALPOST_KEYS: 'a', SEALPOST_TRUST: 'b', SEALPOST_MAX_AGE: 'none' } })).maxAge).toBeNull();
+  });
+
+  it('reports every bad setting at once, naming it and its variable', async () => {
+    await expect(loadReceiverConfig({ env: { SEALPOST_CONCURRENCY: '0', SEALPOST_MAX_AGE: 'soon', SEALPOST_KMS_VERIFY: 'maybe' } })).rejects.toThrow(
+      /keys \(SEALPOST_KEYS\): required[\s\S]*trust \(SEALPOST_TRUST\): required[\s\S]*concurrency \(SEALPOST_CONCURRENCY\)[\s\S]*maxAge \(SEALPOST_MAX_AGE\): expected a duration[\s\S]*kmsVerify \(SEALPOST_KMS_VERIFY\)/,
+    );
+  });
+
+  it('reads a JSON config file, lets the environment override it, and refuses unknown keys', async () => {
+    const { mkdtemp, writeFile, rm } = await import('node:fs/promises');
+    const { join } = await import('node:path');
+    const { tmpdir } = await import('node:os');
+    const dir = await mkdtemp(join(tmpdir(), 'sealpost-config-'));
+    try {
+      await writeFile(join(dir, 'ok.json'), JSON.stringify({ keys: ['k.pem'], trust: ['t.pem'], concurrency: 4 }));
+      expect((await loadReceiverConfig({ file: join(dir, 'ok.json'), env: { SEALPOST_CONCURRENCY: '16' } })).concurrency).toBe(16);
+      await writeFile(join(dir, 'bad.json'), JSON.stringify({ keys: ['k.pem'], trust: ['t.pem'], concurency: 4 }));
+      await expect(loadReceiverConfig({ file: join(dir, 'bad.json'), env: {} })).rejects.toThrow(/unknown setting\(s\) in .*: concurency/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,0 +1,117 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
+import { Command } from 'commander';
+import { DEFAULT_LIMITS, SealpostError, createTrustStore, decodeManifest } from '@sealpost/envelope';
+import { resolveAll, resolveTrustedSenders } from '@sealpost/key-refs';
+import { openStore, type MessageStore } from '@sealpost/store';
+import { assertWritable } from '../files.ts';
+import { collect } from '../options.ts';
+import { createOutput, usage } from '../output.ts';
+
+const DEFAULT_STORE = 'sqlite:.sealpost/messages.db';
+
+async function withStore<T>(url: string, work: (store: MessageStore) => Promise<T>): Promise<T> {
+  const store = openStore(url);
+  await store.init();
+  try {
+    return await work(store);
+  } finally {
+    await store.close();
+  }
+}
+
+async function mustGet(store: MessageStore, id: string) {
+  const message = await store.get(id);
+  if (!message) throw new SealpostError('CONFIG_INVALID', `no message ${id} in the store`);
+  return message;
+}
+
+const storeOption = ['--store <url>', 'sqlite:FILE or postgres://...', DEFAULT_STORE] as const;
+
+/** `sealpost messages ...`: look into a message store. */
+export function messagesCommand(): Command {
+  const messages = new Command('messages').description('Look into a message store: list, show, re-verify and export stored messages');
+  messages.addCommand(
+    new Command('list')
+      .description('List stored messages, oldest first')
+      .option(...storeOption)
+      .option('--limit <n>', 'at most this many', '100')
+      .option('--after <id>', 'only messages after this id (paging)')
+      .option('--json', 'one JSON object per line')
+      .action(async (options: { store: string; limit: string; after?: string; json?: boolean }) => {
+        const limit = Number(options.limit);
+        if (!Number.isInteger(limit) || limit < 1 || limit > 100_000) throw usage('--limit must be between 1 and 100000');
+        const rows = await withStore(options.store, (store) => store.list({ limit, ...(options.after ? { after: options.after } : {}) }));
+        for (const m of rows) {
+          if (options.json) process.stdout.write(`${JSON.stringify({ ...m, payloadSha256: Buffer.from(m.payloadSha256).toString('hex') })}\n`);
+          else process.stdout.write(`${m.id}  ${m.createdAt.toISOString()}  ${m.payloadName.padEnd(20)} ${m.contentType.padEnd(24)} ${String(m.size).padStart(10)}  from ${m.senderKeyId}\n`);
+        }
+        if (!options.json) process.stderr.write(`${rows.length} message(s)\n`);
+      })
+      .exitOverride(),
+  );
+  messages.addCommand(
+    new Command('show')
+      .description('Show one stored message (metadata; the payload too with --payload)')
+      .argument('<id>')
+      .option(...storeOption)
+      .option('--payload', 'print the payload to standard output instead')
+      .option('--json', 'print as JSON')
+      .action(async (id: string, options: { store: string; payload?: boolean; json?: boolean }) => {
+        const m = await withStore(options.store, (store) => mustGet(store, id));
+        if (options.payload) {
+          process.stdout.write(m.payload);
+          return;
+        }
+        const summary = { id: m.id, sender: m.senderKeyId, algorithm: m.senderAlgorithm, recipients: m.recipients, created: m.createdAt.toISOString(), received: m.receivedAt.toISOString(), name: m.payloadName, contentType: m.contentType, size: m.payload.length, sha256: Buffer.from(m.payloadSha256).toString('hex'), metadata: m.metadata };
+        createOutput(Boolean(options.json)).result(summary, Object.entries(summary).map(([k, v]) => `${k.padEnd(11)} ${typeof v === 'string' ? v : JSON.stringify(v)}`).join('\n'));
+      })
+      .exitOverride(),
+  );
+  messages.addCommand(
+    new Command('verify')
+      .description('Re-verify a stored message from its stored manifest and signature alone: evidence that stands up later')
+      .argument('<id>')
+      .option(...storeOption)
+      .option('--trust <ref>', 'trusted sender key (repeatable): public key file, directory, or kms:KEY', collect)
+      .option('--json', 'print the result as JSON')
+      .addHelpText('after', '\nExit code 0 when the signature and the payload digest verify, 1 when they do not.')
+      .action(async (id: string, options: { store: string; trust?: string[]; json?: boolean }) => {
+        if (!options.trust?.length) throw usage('at least one --trust sender is required');
+        const trust = createTrustStore(await resolveAll(options.trust, resolveTrustedSenders));
+        const m = await withStore(options.store, (store) => mustGet(store, id));
+        const manifest = decodeManifest(m.manifest, { ...DEFAULT_LIMITS, maxPayloadBytes: Number.MAX_SAFE_INTEGER });
+        if (manifest.id !== m.id) throw new SealpostError('MANIFEST_INVALID', 'the stored manifest belongs to another message');
+        const sender = await trust.sender(manifest.sender.keyId);
+        if (!sender) throw new SealpostError('UNTRUSTED_SENDER', `sender key ${manifest.sender.keyId} is not among the --trust keys`);
+        if (sender.algorithm !== manifest.sender.algorithm) throw new SealpostError('ALGORITHM_MISMATCH');
+        if (!(await sender.verifier.verify(sender.keyId, sender.algorithm, m.manifest, m.signature))) throw new SealpostError('SIGNATURE_INVALID');
+        const digest = createHash('sha256').update(m.payload).digest();
+        if (m.payload.length !== manifest.payload.size || !timingSafeEqual(digest, manifest.payload.sha256)) throw new SealpostError('PAYLOAD_MISMATCH', 'the stored payload differs from the signed digest');
+        createOutput(Boolean(options.json)).result(
+          { id: m.id, verified: true, sender: sender.keyId, algorithm: sender.algorithm, created: manifest.created.toISOString(), sha256: digest.toString('hex') },
+          `message ${m.id} verified: signed by ${sender.keyId} (${sender.algorithm}) at ${manifest.created.toISOString()}; payload digest matches`,
+        );
+      })
+      .exitOverride(),
+  );
+  messages.addCommand(
+    new Command('export')
+      .description('Write a stored message to files: the payload, and optionally the signed manifest and signature')
+      .argument('<id>')
+      .requiredOption('--out <file>', 'payload file')
+      .option(...storeOption)
+      .option('--evidence <prefix>', 'also write <prefix>.manifest.cbor and <prefix>.manifest.sig (checkable with openssl dgst -verify)')
+      .option('--force', 'overwrite existing files')
+      .action(async (id: string, options: { store: string; out: string; evidence?: string; force?: boolean }) => {
+        const m = await withStore(options.store, (store) => mustGet(store, id));
+        const files: [string, Uint8Array][] = [[options.out, m.payload]];
+        if (options.evidence) files.push([`${options.evidence}.manifest.cbor`, m.manifest], [`${options.evidence}.manifest.sig`, m.signature]);
+        for (const [path] of files) await assertWritable(path, Boolean(options.force));
+        for (const [path, bytes] of files) await writeFile(path, bytes);
+        process.stderr.write(`wrote ${files.map(([p]) => p).join(', ')}\n`);
+      })
+      .exitOverride(),
+  );
+  return messages;
+}

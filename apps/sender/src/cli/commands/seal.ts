@@ -1,0 +1,66 @@
+import { basename, join } from 'node:path';
+import { Command } from 'commander';
+import mime from 'mime-types';
+import { createSealer, openInputFile } from '@sealpost/envelope';
+import { resolveAll, resolveKeyWrapper, resolveSigner } from '@sealpost/key-refs';
+import { assertWritable, spoolStdin, withTempDir } from '../files.ts';
+import { collect, parseMetadata } from '../options.ts';
+import { createOutput, usage } from '../output.ts';
+
+interface SealOptions {
+  signKey: string;
+  to?: string[];
+  in: string;
+  out?: string;
+  name?: string;
+  contentType?: string;
+  metadata?: string[];
+  gzip?: boolean;
+  force?: boolean;
+  json?: boolean;
+}
+
+/** `sealpost seal`: sign a file, then encrypt it for one or more recipients. */
+export function sealCommand(): Command {
+  return new Command('seal')
+    .description('Sign a payload with the sender key, then encrypt it for each recipient')
+    .requiredOption('--sign-key <ref>', 'sender key: EC private key PEM file, or kms:KEY')
+    .option('--to <ref>', 'recipient key: RSA public key PEM file, or kms:KEY (repeat for several)', collect)
+    .requiredOption('--in <file>', "payload file, or '-' for standard input")
+    .option('--out <file>', "envelope file, or '-' for standard output (default: <in>.enc)")
+    .option('--name <name>', 'payload file name inside the envelope (default: the input file name)')
+    .option('--content-type <type>', 'payload content type (default: from the file extension)')
+    .option('--metadata <key=value>', 'signed metadata entry (repeatable)', collect)
+    .option('--gzip', 'compress the bundle before encryption')
+    .option('--force', 'overwrite an existing output file')
+    .option('--json', 'print the result as JSON')
+    .addHelpText('after', '\nExamples:\n  sealpost seal --sign-key keys/sender.pem --to keys/receiver.pub.pem --in message.json --out message.enc\n  cat report.csv | sealpost seal --sign-key keys/sender.pem --to a.pub.pem --to b.pub.pem --in - --name report.csv --out -')
+    .action(async (options: SealOptions) => {
+      if (!options.to?.length) throw usage('at least one --to recipient is required');
+      const outPath = options.out ?? (options.in === '-' ? '-' : `${options.in}.enc`);
+      const out = createOutput(Boolean(options.json), outPath === '-');
+      await assertWritable(outPath, Boolean(options.force));
+      const [signer, recipients] = await Promise.all([resolveSigner(options.signKey), resolveAll(options.to, resolveKeyWrapper)]);
+      const sealer = createSealer({ signer, recipients, compression: options.gzip ? 'gzip' : 'none' });
+      const name = options.name ?? (options.in === '-' ? 'payload' : basename(options.in));
+      const contentType = options.contentType ?? (mime.lookup(name) || 'application/octet-stream');
+      const message = { name, contentType, metadata: parseMetadata(options.metadata) };
+      const result = await withTempDir(async (dir) => {
+        const inPath = options.in === '-' ? join(dir, 'stdin') : options.in;
+        if (options.in === '-') await spoolStdin(inPath);
+        if (outPath !== '-') return sealer.sealFile(inPath, outPath, message);
+        const input = await openInputFile(inPath);
+        const sealed = sealer.sealStream(input.stream, input.size, message);
+        let bytes = 0;
+        for await (const chunk of sealed.stream) {
+          bytes += chunk.length;
+          if (!process.stdout.write(chunk)) await new Promise((resolve) => process.stdout.once('drain', resolve));
+        }
+        return { id: sealed.id, bytes };
+      });
+      out.result(
+        { id: result.id, out: outPath, bytes: result.bytes, sender: signer.keyId, recipients: recipients.map((r) => r.keyId) },
+        `sealed ${name} as message ${result.id}\n  signed by ${signer.keyId}\n  for ${recipients.map((r) => r.keyId).join(', ')}\n  wrote ${result.bytes} bytes to ${outPath === '-' ? 'standard output' : outPath}`,
+      );
+    });
+}

@@ -1,0 +1,106 @@
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import cliProgress from 'cli-progress';
+import { Command } from 'commander';
+import mime from 'mime-types';
+import { SealpostError } from '@sealpost/envelope';
+import { resolveAll, resolveKeyWrapper, resolveSigner } from '@sealpost/key-refs';
+import { openTransport } from '@sealpost/transport';
+import { createSender, type OutgoingMessage } from '../../sender.ts';
+import { collect, parseMetadata } from '../options.ts';
+import { createOutput, usage } from '../output.ts';
+
+interface SendOptions {
+  transport: string;
+  signKey: string;
+  to?: string[];
+  contentType?: string;
+  metadata?: string[];
+  concurrency: string;
+  json?: boolean;
+}
+
+async function filesOf(inputs: string[]): Promise<string[]> {
+  const files: string[] = [];
+  for (const input of inputs) {
+    const info = await stat(input).catch((cause: unknown) => {
+      throw new SealpostError('IO_ERROR', `cannot read ${input}: ${(cause as Error).message}`, { cause, transient: false });
+    });
+    if (info.isDirectory()) {
+      for (const name of (await readdir(input)).sort()) {
+        if ((await stat(join(input, name))).isFile()) files.push(join(input, name));
+      }
+    } else files.push(input);
+  }
+  return files;
+}
+
+/** `sealpost send`: seal files (one message each) or standard input and post them on a transport. */
+export function sendCommand(): Command {
+  return new Command('send')
+    .description('Seal files (one message each), a directory of files, or standard input, and send them on a transport')
+    .requiredOption('--transport <url>', 'spool:DIR, bullmq://HOST:PORT/QUEUE or sqs:QUEUE_URL')
+    .requiredOption('--sign-key <ref>', 'sender key: EC private key PEM file, or kms:KEY')
+    .option('--to <ref>', 'recipient key (repeatable)', collect)
+    .option('--content-type <type>', 'content type for every message (default: from each file extension)')
+    .option('--metadata <key=value>', 'signed metadata for every message (repeatable)', collect)
+    .option('--concurrency <n>', 'messages sealed at once', '16')
+    .option('--json', 'one JSON line per message and a JSON summary')
+    .argument('[inputs...]', "files or directories; '-' or nothing for standard input")
+    .addHelpText('after', '\nExit code 0 when every message was sent; 1 when any failed (each failure is named).\n\nExample:\n  sealpost send --transport spool:.sealpost/spool --sign-key keys/sender.pem --to keys/receiver.pub.pem outbox/')
+    .action(async (inputs: string[], options: SendOptions) => {
+      if (!options.to?.length) throw usage('at least one --to recipient is required');
+      const concurrency = Number(options.concurrency);
+      if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 1024) throw usage('--concurrency must be between 1 and 1024');
+      const out = createOutput(Boolean(options.json));
+      const metadata = parseMetadata(options.metadata);
+      const [signer, recipients] = await Promise.all([resolveSigner(options.signKey), resolveAll(options.to, resolveKeyWrapper)]);
+      const { sender: transport } = openTransport(options.transport);
+      const sender = createSender({ signer, recipients, transport, concurrency });
+      const started = performance.now();
+      const useStdin = inputs.length === 0 || (inputs.length === 1 && inputs[0] === '-');
+      const files = useStdin ? [] : await filesOf(inputs);
+      const names = useStdin ? ['payload'] : files;
+      let bytes = 0;
+      async function* messages(): AsyncGenerator<OutgoingMessage> {
+        if (useStdin) {
+          const chunks: Buffer[] = [];
+          for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+          const payload = Buffer.concat(chunks);
+          bytes += payload.length;
+          yield { payload, name: 'payload', contentType: options.contentType ?? 'application/octet-stream', metadata };
+          return;
+        }
+        for (const file of files) {
+          const payload = await readFile(file);
+          bytes += payload.length;
+          yield { payload, name: basename(file), contentType: options.contentType ?? (mime.lookup(file) || 'application/octet-stream'), metadata };
+        }
+      }
+      // A progress bar with rate and ETA for people at a terminal; plain output otherwise.
+      const bar = !options.json && process.stderr.isTTY && names.length > 1
+        ? new cliProgress.SingleBar({ format: 'sending [{bar}] {value}/{total} messages | {rate} msg/s | ETA {eta}s', stream: process.stderr }, cliProgress.Presets.shades_classic)
+        : undefined;
+      bar?.start(names.length, 0, { rate: 0 });
+      let results;
+      try {
+        results = await sender.sendMany(messages(), (done) => bar?.update(done, { rate: Math.round(done / Math.max((performance.now() - started) / 1000, 0.001)) }));
+      } finally {
+        bar?.stop();
+        await sender.close();
+      }
+      let failed = 0;
+      results.forEach((result, i) => {
+        if ('error' in result) {
+          failed++;
+          process.stderr.write(`sealpost: failed ${names[i]}: ${result.error.code}: ${result.error.message}\n`);
+        } else if (options.json) {
+          process.stdout.write(`${JSON.stringify({ file: names[i], id: result.id })}\n`);
+        }
+      });
+      const seconds = (performance.now() - started) / 1000;
+      const summary = { sent: results.length - failed, failed, bytes, seconds: Number(seconds.toFixed(3)), messagesPerSecond: Math.round(results.length / Math.max(seconds, 0.001)) };
+      out.result(summary, `sent ${summary.sent} message(s), ${failed} failed, ${bytes} bytes in ${summary.seconds} s (${summary.messagesPerSecond} msg/s)`);
+      if (failed > 0) process.exitCode = 1;
+    });
+}

@@ -1,0 +1,1 @@
+export { createSender, type Sender, type SenderOptions, type OutgoingMessage } from './sender.ts';

@@ -1,0 +1,104 @@
+import { SealpostError, createSealer, type DataKeyReuse, type KeyWrapper, type SealMessageOptions, type Signer } from '@sealpost/envelope';
+import type { TransportSender } from '@sealpost/transport';
+
+/** Options for {@link createSender}. */
+export interface SenderOptions {
+  readonly signer: Signer;
+  readonly recipients: readonly KeyWrapper[];
+  readonly transport: TransportSender;
+  /** Reuse wrapped data keys across messages (see the envelope package). @defaultValue true */
+  readonly dataKeyReuse?: DataKeyReuse | boolean;
+  /** Messages sealed at once by `sendMany`. @defaultValue 16 */
+  readonly concurrency?: number;
+}
+
+/** One message for {@link Sender.sendMany}. */
+export interface OutgoingMessage extends SealMessageOptions {
+  readonly payload: Uint8Array;
+}
+
+/** Seals messages and hands them to a transport. */
+export interface Sender {
+  /** Seals and sends one message; resolves to its id once the transport has accepted it. */
+  send(payload: Uint8Array, options?: SealMessageOptions): Promise<string>;
+  /**
+   * Seals and sends many messages with bounded concurrency, in transport batches; resolves to
+   * one result per message, in order (a failure of one does not stop the others).
+   */
+  sendMany(
+    messages: Iterable<OutgoingMessage> | AsyncIterable<OutgoingMessage>,
+    onProgress?: (done: number) => void,
+  ): Promise<({ id: string } | { error: SealpostError })[]>;
+  /** Closes the transport. Idempotent. */
+  close(): Promise<void>;
+}
+
+const BATCH = 10;
+
+/**
+ * Creates a sender.
+ *
+ * @example
+ * ```ts
+ * const sender = createSender({ signer, recipients, transport: openTransport('spool:.sealpost/spool').sender })
+ * const id = await sender.send(Buffer.from('{"order":1}'), { name: 'order.json', contentType: 'application/json' })
+ * ```
+ */
+export function createSender(options: SenderOptions): Sender {
+  const concurrency = options.concurrency ?? 16;
+  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 1024) throw new SealpostError('CONFIG_INVALID', 'concurrency must be between 1 and 1024');
+  const sealer = createSealer({ signer: options.signer, recipients: options.recipients, dataKeyReuse: options.dataKeyReuse ?? true });
+  const { transport } = options;
+  let closing: Promise<void> | undefined;
+  const asError = (error: unknown) => (error instanceof SealpostError ? error : new SealpostError('INTERNAL_ERROR', String(error), { cause: error }));
+  return {
+    async send(payload, messageOptions) {
+      const { id, envelope } = await sealer.seal(payload, messageOptions);
+      await transport.send(envelope, { messageId: id });
+      return id;
+    },
+    async sendMany(messages, onProgress) {
+      const results: ({ id: string } | { error: SealpostError })[] = [];
+      let done = 0;
+      const sealed: { index: number; id: string; envelope: Uint8Array }[] = [];
+      // Sends full transport batches (SQS takes 10 at a time), or everything left when `all`.
+      const flush = async (all: boolean) => {
+        while (sealed.length >= BATCH || (all && sealed.length > 0)) {
+          const items = sealed.splice(0, BATCH);
+          try {
+            await transport.sendBatch(items.map((i) => ({ envelope: i.envelope, options: { messageId: i.id } })));
+            for (const item of items) results[item.index] = { id: item.id };
+          } catch (error) {
+            for (const item of items) results[item.index] = { error: asError(error) };
+          }
+          done += items.length;
+          onProgress?.(done);
+        }
+      };
+      let index = 0;
+      let pending: Promise<void>[] = [];
+      for await (const message of messages) {
+        const at = index++;
+        pending.push(
+          sealer.seal(message.payload, message).then(
+            ({ id, envelope }) => void sealed.push({ index: at, id, envelope }),
+            (error: unknown) => void (results[at] = { error: asError(error) }),
+          ),
+        );
+        // Backpressure: at most `concurrency` seals in flight before the batches go out.
+        if (pending.length >= concurrency) {
+          await Promise.all(pending);
+          pending = [];
+          await flush(false);
+        }
+      }
+      await Promise.all(pending);
+      await flush(true);
+      return results;
+    },
+    close() {
+      closing ??= transport.close();
+      return closing;
+    },
+  };
+}

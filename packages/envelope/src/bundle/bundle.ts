@@ -1,0 +1,93 @@
+import { SealpostError, needs } from '../errors.ts';
+import type { Limits } from '../limits.ts';
+import { BLOCK, entryBytes, isZero, readHeader, writeHeader } from './ustar.ts';
+
+/** Tar entry names of the signed manifest and its signature. */
+export const MANIFEST_ENTRY = 'manifest.cbor';
+export const SIGNATURE_ENTRY = 'manifest.sig';
+/** Largest DER ECDSA signature a bundle may carry (P-521 signatures are at most 139 bytes). */
+export const MAX_SIGNATURE_BYTES = 256;
+
+/** The three parts of a bundle. */
+export interface BundleParts {
+  readonly payloadName: string;
+  readonly payload: Uint8Array;
+  readonly manifest: Uint8Array;
+  readonly signature: Uint8Array;
+}
+
+/** The tar header of the payload entry: the start of every bundle. */
+export function bundleHead(payloadName: string, payloadSize: number, mtimeSeconds: number): Buffer {
+  const head = Buffer.allocUnsafe(BLOCK);
+  writeHeader(head, 0, payloadName, payloadSize, mtimeSeconds);
+  return head;
+}
+
+/** Everything after the payload bytes: their padding, the manifest and signature entries, two end blocks. */
+export function bundleTail(payloadSize: number, manifest: Uint8Array, signature: Uint8Array, mtimeSeconds: number): Buffer {
+  const padding = entryBytes(payloadSize) - BLOCK - payloadSize;
+  const tail = Buffer.alloc(padding + entryBytes(manifest.length) + entryBytes(signature.length) + 2 * BLOCK);
+  let offset = padding;
+  for (const [name, data] of [[MANIFEST_ENTRY, manifest], [SIGNATURE_ENTRY, signature]] as const) {
+    writeHeader(tail, offset, name, data.length, mtimeSeconds);
+    tail.set(data, offset + BLOCK);
+    offset += entryBytes(data.length);
+  }
+  return tail;
+}
+
+/**
+ * The bundle as three consecutive parts: a tar archive of the payload file, `manifest.cbor`
+ * and `manifest.sig`, in that order, ended by two zero blocks. `mtimeSeconds` is the
+ * manifest's creation time. The payload is not copied.
+ */
+export function bundleParts(parts: BundleParts, mtimeSeconds: number): [Buffer, Uint8Array, Buffer] {
+  return [
+    bundleHead(parts.payloadName, parts.payload.length, mtimeSeconds),
+    parts.payload,
+    bundleTail(parts.payload.length, parts.manifest, parts.signature, mtimeSeconds),
+  ];
+}
+
+/** Size limits of each bundle entry, in order. */
+export function entryLimits(limits: Limits): [number, number, number] {
+  return [limits.maxPayloadBytes, limits.maxManifestBytes, MAX_SIGNATURE_BYTES];
+}
+
+/** Checks an entry header against its position: fixed names for manifest and signature, sizes within limits. */
+export function checkEntry(index: number, name: string, size: number, limits: Limits): void {
+  if (index === 0) {
+    needs(name !== MANIFEST_ENTRY && name !== SIGNATURE_ENTRY, 'BUNDLE_INVALID', 'the first bundle entry must be the payload');
+  } else {
+    const expected = index === 1 ? MANIFEST_ENTRY : SIGNATURE_ENTRY;
+    needs(name === expected, 'BUNDLE_INVALID', `bundle entry ${index + 1} must be ${expected}`);
+  }
+  const max = entryLimits(limits)[index]!;
+  needs(size <= max, 'LIMIT_EXCEEDED', `bundle entry ${JSON.stringify(name)} of ${size} bytes exceeds its limit (${max})`);
+}
+
+/**
+ * Parses a bundle held in memory. Accepts exactly three entries (payload, manifest.cbor,
+ * manifest.sig), zero padding, two zero end blocks and nothing after them.
+ */
+export function parseBundle(bundle: Uint8Array, limits: Limits): BundleParts {
+  const data: Uint8Array[] = [];
+  let payloadName = '';
+  let offset = 0;
+  for (let index = 0; index < 3; index++) {
+    needs(bundle.length >= offset + BLOCK, 'BUNDLE_INVALID', 'bundle ends before its third entry');
+    const header = readHeader(bundle.subarray(offset, offset + BLOCK));
+    checkEntry(index, header.name, header.size, limits);
+    if (index === 0) payloadName = header.name;
+    const end = offset + entryBytes(header.size);
+    needs(bundle.length >= end, 'BUNDLE_INVALID', 'bundle ends inside an entry');
+    data.push(bundle.subarray(offset + BLOCK, offset + BLOCK + header.size));
+    needs(isZero(bundle.subarray(offset + BLOCK + header.size, end)), 'BUNDLE_INVALID', 'tar padding is not zero');
+    offset = end;
+  }
+  needs(bundle.length === offset + 2 * BLOCK, 'BUNDLE_INVALID', 'bundle must end with exactly two zero blocks');
+  needs(isZero(bundle.subarray(offset)), 'BUNDLE_INVALID', 'bundle must end with exactly two zero blocks');
+  const [payload, manifest, signature] = data as [Uint8Array, Uint8Array, Uint8Array];
+  if (signature.length === 0) throw new SealpostError('BUNDLE_INVALID', 'manifest.sig is empty');
+  return { payloadName, payload, manifest, signature };
+}

@@ -1,0 +1,110 @@
+import { SealpostError, needs } from '../errors.ts';
+
+/**
+ * The one tar dialect a bundle uses: POSIX ustar regular-file headers with fixed fields, which
+ * GNU tar, bsdtar and every tar library read. Sealpost writes exactly one header for a given
+ * (name, size, mtime), and reads a header only if it is byte-for-byte that header: no links,
+ * directories, pax or GNU extensions, prefixes, owners or modes to interpret.
+ */
+export const BLOCK = 512;
+
+const MAX_NAME_BYTES = 100;
+const RESERVED = new Set(['.', '..']);
+// Control characters, path separators and the characters Windows forbids in file names.
+const FORBIDDEN = /[\u0000-\u001f\u007f/\\:*?"<>|]/;
+
+/** True when `name` is a safe bundle entry name: one path component, no control characters. */
+export function isSafeEntryName(name: unknown): name is string {
+  return (
+    typeof name === 'string' &&
+    name.length > 0 &&
+    Buffer.byteLength(name) <= MAX_NAME_BYTES &&
+    !RESERVED.has(name) &&
+    !FORBIDDEN.test(name) &&
+    name.trim() === name
+  );
+}
+
+/** Bytes a file of `size` bytes takes in the archive: header plus data padded to a block. */
+export function entryBytes(size: number): number {
+  return BLOCK + Math.ceil(size / BLOCK) * BLOCK;
+}
+
+function octal(target: Buffer, offset: number, width: number, value: number): void {
+  target.write(value.toString(8).padStart(width - 1, '0'), offset, width - 1, 'latin1');
+  target[offset + width - 1] = 0;
+}
+
+function sum(bytes: Buffer, from: number, to: number): number {
+  let total = 0;
+  for (let i = from; i < to; i++) total += bytes[i]!;
+  return total;
+}
+
+/** The fixed fields of every header, with the checksum field as spaces (as it is summed). */
+const TEMPLATE = (() => {
+  const block = Buffer.alloc(BLOCK);
+  octal(block, 100, 8, 0o644); // mode
+  octal(block, 108, 8, 0); // uid
+  octal(block, 116, 8, 0); // gid
+  block.write('        ', 148, 8, 'latin1'); // checksum, summed as spaces
+  block[156] = 0x30; // typeflag '0': regular file
+  block.write('ustar\u000000', 257, 8, 'latin1'); // magic "ustar" NUL, version "00"
+  octal(block, 329, 8, 0); // devmajor
+  octal(block, 337, 8, 0); // devminor
+  return block;
+})();
+const TEMPLATE_SUM = sum(TEMPLATE, 0, BLOCK);
+
+/**
+ * Writes the ustar header of a regular file into `target` at `offset`: the fixed fields above,
+ * then name, size and mtime, and the checksum (six octal digits, NUL, space).
+ */
+export function writeHeader(target: Buffer, offset: number, name: string, size: number, mtimeSeconds: number): void {
+  TEMPLATE.copy(target, offset);
+  const nameBytes = target.write(name, offset, MAX_NAME_BYTES, 'utf8');
+  target.write(size.toString(8).padStart(11, '0'), offset + 124, 11, 'latin1');
+  target.write(mtimeSeconds.toString(8).padStart(11, '0'), offset + 136, 11, 'latin1');
+  const checksum = TEMPLATE_SUM + sum(target, offset, offset + nameBytes) + sum(target, offset + 124, offset + 135) + sum(target, offset + 136, offset + 147);
+  target.write(checksum.toString(8).padStart(6, '0'), offset + 148, 6, 'latin1');
+  target[offset + 154] = 0;
+  target[offset + 155] = 0x20;
+}
+
+/** The entry a header block describes. */
+export interface EntryHeader {
+  readonly name: string;
+  readonly size: number;
+  readonly mtimeSeconds: number;
+}
+
+function readOctal(block: Uint8Array, offset: number, width: number): number {
+  const text = Buffer.from(block.buffer, block.byteOffset + offset, width - 1).toString('latin1');
+  needs(/^[0-7]+$/.test(text), 'BUNDLE_INVALID', 'tar header has a malformed number');
+  return Number.parseInt(text, 8);
+}
+
+/**
+ * Reads a header block and accepts it only if it is exactly the header {@link writeHeader}
+ * makes for the name, size and mtime it states.
+ */
+export function readHeader(block: Uint8Array): EntryHeader {
+  needs(block.length === BLOCK, 'FORMAT_TRUNCATED', 'bundle ends inside a tar header');
+  const nameEnd = block.indexOf(0);
+  const name = Buffer.from(block.buffer, block.byteOffset, nameEnd === -1 || nameEnd > MAX_NAME_BYTES ? MAX_NAME_BYTES : nameEnd).toString('utf8');
+  const size = readOctal(block, 124, 12);
+  const mtimeSeconds = readOctal(block, 136, 12);
+  needs(isSafeEntryName(name), 'BUNDLE_INVALID', 'tar entry has an unsafe or invalid name');
+  const expected = Buffer.allocUnsafe(BLOCK);
+  writeHeader(expected, 0, name, size, mtimeSeconds);
+  if (!expected.equals(block)) {
+    throw new SealpostError('BUNDLE_INVALID', 'tar header is not a plain Sealpost ustar file header');
+  }
+  return { name, size, mtimeSeconds };
+}
+
+/** True when every byte of `bytes` is zero. */
+export function isZero(bytes: Uint8Array): boolean {
+  for (let i = 0; i < bytes.length; i++) if (bytes[i] !== 0) return false;
+  return true;
+}

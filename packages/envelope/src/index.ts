@@ -1,0 +1,40 @@
+/**
+ * Sealpost envelope format v1: sign-then-encrypt for buffers and streams.
+ *
+ * @example
+ * ```ts
+ * import { createSealer, createOpener, createLocalSigner, createLocalKeyWrapper,
+ *   createLocalKeyUnwrapper, createLocalTrustedSender, createTrustStore } from '@sealpost/envelope'
+ *
+ * const sealer = createSealer({ signer: createLocalSigner(senderPem), recipients: [createLocalKeyWrapper(receiverPubPem)] })
+ * const { envelope } = await sealer.seal(Buffer.from('hello'), { name: 'hello.txt', contentType: 'text/plain' })
+ *
+ * const opener = createOpener({ keys: createLocalKeyUnwrapper(receiverPem), trust: createTrustStore([createLocalTrustedSender(senderPubPem)]) })
+ * const { manifest, payload } = await opener.open(envelope)
+ * ```
+ */
+export * from './errors.ts';
+export type * from './keys/types.ts';
+export type * from './message.ts';
+export { SIGNING_ALGORITHMS, WRAPPING_ALGORITHMS, CURVE_SIGNING_ALGORITHM, isSigningAlgorithm, isWrappingAlgorithm, signingHash } from './algorithms.ts';
+export { DEFAULT_LIMITS, DEFAULT_STREAM_LIMITS, resolveLimits, type Limits } from './limits.ts';
+export { encodeCanonical, decodeCanonical } from './cbor.ts';
+export { uuidv7, isUuidV7 } from './uuid.ts';
+export { MAGIC, VERSION, DEFAULT_FRAME_SIZE, type Compression, type EnvelopeHeader, type RecipientEntry } from './format/header.ts';
+export { encodeManifest, decodeManifest } from './manifest.ts';
+export { MANIFEST_ENTRY, SIGNATURE_ENTRY } from './bundle/bundle.ts';
+export { createSealer, type Sealer, type SealerOptions, type SealMessageOptions, type SealedEnvelope } from './seal/sealer.ts';
+export type { SealStreamResult, SealFileResult } from './seal/seal-stream.ts';
+export { createOpener, type Opener, type OpenerOptions } from './open/opener.ts';
+export type { OpenStreamDestination } from './open/open-stream.ts';
+export { openInputFile, type InputFile } from './stream/files.ts';
+export { inspect, type EnvelopeInfo } from './inspect.ts';
+export { createDataKeySource, type DataKeyReuse, type DataKey, type DataKeySource } from './keys/data-key-source.ts';
+export { cachingUnwrapper, type DataKeyCacheOptions } from './keys/data-key-cache.ts';
+export { createTrustStore } from './keys/trust-store.ts';
+export { createLocalSigner } from './keys/local/signer.ts';
+export { createLocalTrustedSender } from './keys/local/trusted-sender.ts';
+export { createLocalKeyWrapper } from './keys/local/wrapper.ts';
+export { createLocalKeyUnwrapper } from './keys/local/unwrapper.ts';
+export { generateLocalKeyPair, LOCAL_KEY_TYPES, type LocalKeyType, type LocalKeyPair } from './keys/local/generate.ts';
+export { localKeyId, toPrivateKey, toPublicKey, signingAlgorithmOf, describeKey, type KeyInput } from './keys/local/key-objects.ts';

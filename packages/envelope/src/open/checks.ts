@@ -1,0 +1,88 @@
+import { createSecretKey, timingSafeEqual, type KeyObject } from 'node:crypto';
+import { SealpostError, isSealpostError, needs } from '../errors.ts';
+import { deriveMessageKeys } from '../format/derive.ts';
+import type { ParsedHeader } from '../format/header.ts';
+import { decodeManifest } from '../manifest.ts';
+import type { Limits } from '../limits.ts';
+import type { KeyUnwrapper, TrustStore } from '../keys/types.ts';
+import type { Manifest } from '../message.ts';
+
+/** Everything `open` needs besides the envelope, resolved once per opener. */
+export interface OpenContext {
+  readonly unwrappers: readonly KeyUnwrapper[];
+  readonly trust: TrustStore;
+  readonly limits: Limits;
+  readonly maxAgeMs: number | null;
+  readonly maxClockSkewMs: number;
+  readonly now: () => number;
+}
+
+/**
+ * Finds a recipient entry for one of our keys, unwraps the data key and checks the key
+ * commitment; returns the message's content key. Tries every entry addressed to one of our
+ * keys before giving up.
+ */
+export async function unlock(parsed: ParsedHeader, context: OpenContext): Promise<{ contentKey: KeyObject; recipientKeyId: string }> {
+  const { header } = parsed;
+  let lastError: unknown;
+  let matched = false;
+  for (const entry of header.recipients) {
+    const unwrapper = context.unwrappers.find((u) => u.keyId === entry.keyId && u.algorithm === entry.algorithm);
+    if (!unwrapper) continue;
+    matched = true;
+    let dataKey: Uint8Array;
+    try {
+      dataKey = await unwrapper.unwrap(entry.wrappedKey);
+    } catch (error) {
+      if (isSealpostError(error) && error.transient) throw error;
+      lastError = error;
+      continue;
+    }
+    needs(dataKey.length === 32, 'UNWRAP_FAILED', 'the unwrapped data key is not 32 bytes');
+    const { contentKey, commitment } = deriveMessageKeys(createSecretKey(dataKey), header.salt);
+    dataKey.fill(0);
+    needs(timingSafeEqual(commitment, header.commitment), 'KEY_COMMITMENT_MISMATCH');
+    return { contentKey, recipientKeyId: unwrapper.keyId };
+  }
+  if (!matched) throw new SealpostError('NOT_A_RECIPIENT');
+  throw isSealpostError(lastError) ? lastError : new SealpostError('UNWRAP_FAILED', undefined, { cause: lastError });
+}
+
+/** What the bundle said about itself, checked against the signed manifest. */
+export interface BundleFacts {
+  readonly payloadName: string;
+  readonly payloadSize: number;
+  readonly payloadSha256: Uint8Array;
+  readonly manifestBytes: Uint8Array;
+  readonly signature: Uint8Array;
+}
+
+/**
+ * The checks after decryption, in order: manifest decodes strictly, the sender is trusted with
+ * the algorithm configured for it (never the one the message claims), the signature verifies,
+ * the payload matches its signed name, size and digest, our key is among the signed
+ * recipients, and the message is within the age window.
+ */
+export async function verifyBundle(facts: BundleFacts, recipientKeyId: string, context: OpenContext): Promise<Manifest> {
+  const manifest = decodeManifest(facts.manifestBytes, context.limits);
+  const sender = await context.trust.sender(manifest.sender.keyId);
+  if (!sender) throw new SealpostError('UNTRUSTED_SENDER', `sender key ${manifest.sender.keyId} is not trusted`);
+  needs(
+    sender.algorithm === manifest.sender.algorithm,
+    'ALGORITHM_MISMATCH',
+    `sender key ${sender.keyId} is configured for ${sender.algorithm}, the message claims ${manifest.sender.algorithm}`,
+  );
+  const valid = await sender.verifier.verify(sender.keyId, sender.algorithm, facts.manifestBytes, facts.signature);
+  needs(valid, 'SIGNATURE_INVALID');
+  needs(facts.payloadName === manifest.payload.name, 'PAYLOAD_MISMATCH', 'the payload file name differs from the signed name');
+  needs(facts.payloadSize === manifest.payload.size, 'PAYLOAD_MISMATCH', 'the payload size differs from the signed size');
+  needs(timingSafeEqual(facts.payloadSha256, manifest.payload.sha256), 'PAYLOAD_MISMATCH', 'the payload digest differs from the signed digest');
+  needs(manifest.recipients.includes(recipientKeyId), 'RECIPIENT_MISMATCH', 'the signed recipients do not include our key: the message was forwarded');
+  const now = context.now();
+  const created = manifest.created.getTime();
+  needs(created <= now + context.maxClockSkewMs, 'MESSAGE_NOT_YET_VALID', `the message was created at ${manifest.created.toISOString()}, in the future`);
+  if (context.maxAgeMs !== null) {
+    needs(now - created <= context.maxAgeMs, 'MESSAGE_EXPIRED', `the message was created at ${manifest.created.toISOString()}, older than the accepted window`);
+  }
+  return manifest;
+}

@@ -1,0 +1,120 @@
+import { createHash } from 'node:crypto';
+import { Transform } from 'node:stream';
+import { createGunzip } from 'node:zlib';
+import { SealpostError, isSealpostError, needs } from '../errors.ts';
+import { checkEntry } from '../bundle/bundle.ts';
+import { BLOCK, entryBytes, isZero, readHeader } from '../bundle/ustar.ts';
+import { decryptFrameStream } from '../format/frames.ts';
+import { PREFIX_BYTES, parseHeader, readPrefix } from '../format/header.ts';
+import { maxBundleBytes, maxCompressedBytes } from '../limits.ts';
+import type { VerifiedMessage } from '../message.ts';
+import { ByteReader } from '../stream/byte-reader.ts';
+import { AtomicFile, ioError, openInputFile } from '../stream/files.ts';
+import { through } from '../stream/through.ts';
+import { unlock, verifyBundle, type OpenContext } from './checks.ts';
+
+/** Where a streaming open writes what it releases. */
+export interface OpenStreamDestination {
+  /** The payload file; written only after every check has passed. */
+  readonly payloadPath: string;
+  /** Also write the verified bundle (the tar) here, for independent checks with tar and openssl. */
+  readonly bundlePath?: string;
+}
+
+/**
+ * Streaming open: decrypts frame by frame, parses the tar as it arrives, writes the payload to
+ * a temporary file while hashing it, and moves it into place only after the final frame, the
+ * tar end, the signature and every other check have passed. Memory stays constant.
+ */
+export async function openStream(context: OpenContext, source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, destination: OpenStreamDestination): Promise<VerifiedMessage> {
+  const reader = new ByteReader(source);
+  const prefix = await reader.read(PREFIX_BYTES);
+  const headerLength = readPrefix(prefix, context.limits);
+  const headerCbor = await reader.readExact(headerLength, 'FORMAT_TRUNCATED', 'envelope ends inside its header');
+  const parsed = parseHeader(Buffer.concat([prefix, headerCbor]), context.limits);
+  const { contentKey, recipientKeyId } = await unlock(parsed, context);
+
+  const payloadFile = await AtomicFile.create(destination.payloadPath);
+  const bundleFile = destination.bundlePath === undefined ? undefined : await AtomicFile.create(destination.bundlePath);
+  try {
+    const maxBundle = maxBundleBytes(context.limits);
+    const compressed = parsed.header.compression === 'gzip';
+    let bundle: AsyncIterable<Uint8Array> = decryptFrameStream(reader.rest(), contentKey, parsed.hash, parsed.header.frameSize, compressed ? maxCompressedBytes(maxBundle) : maxBundle);
+    if (compressed) bundle = gunzipBounded(bundle, maxBundle);
+    if (bundleFile) bundle = tee(bundle, bundleFile);
+    const facts = await readBundleStream(new ByteReader(bundle), payloadFile, context);
+    const manifest = await verifyBundle(facts, recipientKeyId, context);
+    await payloadFile.commit();
+    await bundleFile?.commit();
+    return { manifest, manifestBytes: facts.manifestBytes, signature: facts.signature, recipientKeyId };
+  } catch (error) {
+    await payloadFile.discard();
+    await bundleFile?.discard();
+    throw isSealpostError(error) ? error : ioError('cannot open the envelope', error);
+  }
+}
+
+/** {@link openStream} from a file. */
+export async function openFile(context: OpenContext, inPath: string, destination: OpenStreamDestination): Promise<VerifiedMessage> {
+  const { stream: input } = await openInputFile(inPath);
+  try {
+    return await openStream(context, input, destination);
+  } finally {
+    input.destroy();
+  }
+}
+
+async function readBundleStream(reader: ByteReader, payloadFile: AtomicFile, context: OpenContext) {
+  const truncated = 'bundle ends inside an entry';
+  const entries: { name: string; data?: Buffer }[] = [];
+  const hash = createHash('sha256');
+  let payloadSize = 0;
+  for (let index = 0; index < 3; index++) {
+    const header = readHeader(await reader.readExact(BLOCK, 'BUNDLE_INVALID', 'bundle ends before its third entry'));
+    checkEntry(index, header.name, header.size, context.limits);
+    if (index === 0) {
+      payloadSize = header.size;
+      for await (const chunk of reader.take(header.size, 'BUNDLE_INVALID', truncated)) {
+        hash.update(chunk);
+        await payloadFile.write(chunk);
+      }
+      entries.push({ name: header.name });
+    } else {
+      entries.push({ name: header.name, data: await reader.readExact(header.size, 'BUNDLE_INVALID', truncated) });
+    }
+    const padding = await reader.readExact(entryBytes(header.size) - BLOCK - header.size, 'BUNDLE_INVALID', truncated);
+    needs(isZero(padding), 'BUNDLE_INVALID', 'tar padding is not zero');
+  }
+  const end = await reader.readExact(2 * BLOCK, 'BUNDLE_INVALID', 'bundle must end with exactly two zero blocks');
+  needs(isZero(end) && (await reader.atEnd()), 'BUNDLE_INVALID', 'bundle must end with exactly two zero blocks');
+  const signature = entries[2]!.data!;
+  needs(signature.length > 0, 'BUNDLE_INVALID', 'manifest.sig is empty');
+  return { payloadName: entries[0]!.name, payloadSize, payloadSha256: hash.digest(), manifestBytes: entries[1]!.data!, signature };
+}
+
+function gunzipBounded(source: AsyncIterable<Uint8Array>, max: number): AsyncIterable<Uint8Array> {
+  let total = 0;
+  const counted = new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      total += chunk.length;
+      if (total > max) done(new SealpostError('LIMIT_EXCEEDED', 'the bundle decompresses past the size limit'));
+      else done(null, chunk);
+    },
+  });
+  const gunzip = createGunzip();
+  return (async function* () {
+    try {
+      yield* through(through(source, gunzip), counted);
+    } catch (error) {
+      if (isSealpostError(error)) throw error;
+      throw new SealpostError('BUNDLE_INVALID', 'the bundle is not valid gzip', { cause: error });
+    }
+  })();
+}
+
+async function* tee(source: AsyncIterable<Uint8Array>, file: AtomicFile): AsyncGenerator<Uint8Array> {
+  for await (const chunk of source) {
+    await file.write(chunk);
+    yield chunk;
+  }
+}

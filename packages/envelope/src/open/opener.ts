@@ -1,0 +1,114 @@
+import { createHash } from 'node:crypto';
+import { promisify } from 'node:util';
+import { gunzip } from 'node:zlib';
+import { SealpostError } from '../errors.ts';
+import { parseBundle } from '../bundle/bundle.ts';
+import { decryptFrames } from '../format/frames.ts';
+import { parseHeader } from '../format/header.ts';
+import { cachingUnwrapper, type DataKeyCacheOptions } from '../keys/data-key-cache.ts';
+import type { KeyUnwrapper, TrustStore } from '../keys/types.ts';
+import { DEFAULT_LIMITS, DEFAULT_STREAM_LIMITS, maxBundleBytes, maxCompressedBytes, resolveLimits, type Limits } from '../limits.ts';
+import type { OpenedMessage, VerifiedMessage } from '../message.ts';
+import { unlock, verifyBundle, type OpenContext } from './checks.ts';
+import { openFile, openStream, type OpenStreamDestination } from './open-stream.ts';
+
+const gunzipAsync = promisify(gunzip);
+
+/** Options for {@link createOpener}. */
+export interface OpenerOptions {
+  /** Our private keys (one or several; local or KMS). */
+  readonly keys: KeyUnwrapper | readonly KeyUnwrapper[];
+  /** The senders we accept. */
+  readonly trust: TrustStore;
+  /** Caps on untrusted input. Stream limits apply to `openStream`/`openFile`. */
+  readonly limits?: Partial<Limits>;
+  /** Caps for streaming open; defaults to `limits` with a 4 GiB payload cap. */
+  readonly streamLimits?: Partial<Limits>;
+  /** Oldest accepted message, in ms; `null` accepts any age. @defaultValue 604800000 (7 days) */
+  readonly maxAgeMs?: number | null;
+  /** How far in the future a creation time may be, for clock skew. @defaultValue 300000 (5 minutes) */
+  readonly maxClockSkewMs?: number;
+  /** Cache of unwrapped data keys; `false` unwraps every message. @defaultValue \{ maxEntries: 1000, ttlMs: 600000 \} */
+  readonly dataKeyCache?: DataKeyCacheOptions | false;
+  /** Clock, for tests. @defaultValue Date.now */
+  readonly now?: () => number;
+}
+
+/** Opens envelopes for a fixed set of keys and trusted senders. */
+export interface Opener {
+  /** Opens an in-memory envelope; releases the payload only after every check has passed. */
+  open(envelope: Uint8Array): Promise<OpenedMessage>;
+  /**
+   * Opens an envelope stream, writing the payload (and optionally the verified bundle) to
+   * temporary files that are moved into place only after every check has passed.
+   */
+  openStream(source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, destination: OpenStreamDestination): Promise<VerifiedMessage>;
+  /** {@link Opener.openStream} from a file. */
+  openFile(inPath: string, destination: OpenStreamDestination): Promise<VerifiedMessage>;
+}
+
+/**
+ * Creates an {@link Opener}.
+ *
+ * @example
+ * ```ts
+ * const opener = createOpener({
+ *   keys: createLocalKeyUnwrapper(receiverPem),
+ *   trust: createTrustStore([createLocalTrustedSender(senderPublicPem)]),
+ * })
+ * const message = await opener.open(envelope)
+ * console.log(message.manifest.id, message.payload.length)
+ * ```
+ */
+export function createOpener(options: OpenerOptions): Opener {
+  const keys = Array.isArray(options.keys) ? (options.keys as readonly KeyUnwrapper[]) : [options.keys as KeyUnwrapper];
+  if (keys.length === 0) throw new SealpostError('CONFIG_INVALID', 'at least one key is required to open envelopes');
+  const maxAgeMs = options.maxAgeMs === undefined ? 7 * 24 * 3600_000 : options.maxAgeMs;
+  const maxClockSkewMs = options.maxClockSkewMs ?? 300_000;
+  if (maxAgeMs !== null && !(maxAgeMs > 0)) throw new SealpostError('CONFIG_INVALID', 'maxAgeMs must be positive or null');
+  if (!(maxClockSkewMs >= 0)) throw new SealpostError('CONFIG_INVALID', 'maxClockSkewMs must be zero or positive');
+  const unwrappers = options.dataKeyCache === false ? keys : keys.map((k) => cachingUnwrapper(k, options.dataKeyCache || {}));
+  const base = { unwrappers, trust: options.trust, maxAgeMs, maxClockSkewMs, now: options.now ?? Date.now };
+  const context: OpenContext = { ...base, limits: resolveLimits(options.limits, DEFAULT_LIMITS) };
+  const streamContext: OpenContext = {
+    ...base,
+    limits: resolveLimits(options.streamLimits ?? options.limits, DEFAULT_STREAM_LIMITS),
+  };
+  return {
+    open: (envelope) => openBuffer(envelope, context),
+    openStream: (source, destination) => openStream(streamContext, source, destination),
+    openFile: (inPath, destination) => openFile(streamContext, inPath, destination),
+  };
+}
+
+async function openBuffer(envelope: Uint8Array, context: OpenContext): Promise<OpenedMessage> {
+  const parsed = parseHeader(envelope, context.limits);
+  const { contentKey, recipientKeyId } = await unlock(parsed, context);
+  const maxBundle = maxBundleBytes(context.limits);
+  let bundle: Uint8Array = decryptFrames(envelope.subarray(parsed.length), contentKey, parsed.hash, parsed.header.frameSize, parsed.header.compression === 'gzip' ? maxCompressedBytes(maxBundle) : maxBundle);
+  if (parsed.header.compression === 'gzip') bundle = await gunzipBounded(bundle, maxBundle);
+  const parts = parseBundle(bundle, context.limits);
+  const manifest = await verifyBundle(
+    {
+      payloadName: parts.payloadName,
+      payloadSize: parts.payload.length,
+      payloadSha256: createHash('sha256').update(parts.payload).digest(),
+      manifestBytes: parts.manifest,
+      signature: parts.signature,
+    },
+    recipientKeyId,
+    context,
+  );
+  return { manifest, manifestBytes: parts.manifest, signature: parts.signature, recipientKeyId, payload: parts.payload };
+}
+
+async function gunzipBounded(bytes: Uint8Array, max: number): Promise<Buffer> {
+  try {
+    return await gunzipAsync(bytes, { maxOutputLength: max });
+  } catch (cause) {
+    if ((cause as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
+      throw new SealpostError('LIMIT_EXCEEDED', 'the bundle decompresses past the size limit', { cause });
+    }
+    throw new SealpostError('BUNDLE_INVALID', 'the bundle is not valid gzip', { cause });
+  }
+}

@@ -1,0 +1,77 @@
+/**
+ * `pnpm kms-emulator --port 4599`: runs the KMS emulator until SIGTERM or SIGINT, then exits 0.
+ * Prints one line with the URL once it is listening.
+ */
+import { parseArgs } from 'node:util';
+import { startKmsEmulator } from './index.ts';
+
+const USAGE = `usage: kms-emulator [--port N] [--host 127.0.0.1] [--region us-east-1]
+                    [--latency-ms N] [--throttle-rate R] [--throttle-every N] [--failure-rate R]
+
+  --port N            port to listen on, 0 picks a free one (default 4599)
+  --host ADDR         address to bind (default 127.0.0.1)
+  --region NAME       region in ARNs for unsigned requests (default us-east-1; signed
+                      requests use the region they were signed for)
+  --latency-ms N      added to every call
+  --throttle-rate R   fraction of calls (0-1) answered with ThrottlingException
+  --throttle-every N  answer every Nth call with ThrottlingException
+  --failure-rate R    fraction of calls (0-1) answered with HTTP 500 KMSInternalException
+
+Faults and call counters can also be changed at runtime: POST /__emulator/faults (JSON),
+GET /__emulator/calls, POST /__emulator/reset-calls.`;
+
+function fail(message: string): never {
+  console.error(`kms-emulator: ${message}\n${USAGE}`);
+  process.exit(2);
+}
+
+let parsed;
+try {
+  parsed = parseArgs({
+    options: {
+      port: { type: 'string', default: '4599' },
+      host: { type: 'string', default: '127.0.0.1' },
+      region: { type: 'string', default: 'us-east-1' },
+      'latency-ms': { type: 'string', default: '0' },
+      'throttle-rate': { type: 'string', default: '0' },
+      'throttle-every': { type: 'string', default: '0' },
+      'failure-rate': { type: 'string', default: '0' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+} catch (error) {
+  fail((error as Error).message);
+}
+const { values } = parsed;
+if (values.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
+const number = (flag: keyof typeof values) => {
+  const text = String(values[flag]);
+  const value = Number(text);
+  if (text.trim() === '' || !Number.isFinite(value)) fail(`--${flag} must be a number, got ${text}`);
+  return value;
+};
+
+try {
+  const emulator = await startKmsEmulator({
+    port: number('port'),
+    host: values.host,
+    region: values.region,
+    latencyMs: number('latency-ms'),
+    throttleRate: number('throttle-rate'),
+    throttleEvery: number('throttle-every'),
+    failureRate: number('failure-rate'),
+  });
+  console.log(`KMS emulator listening on ${emulator.url} (default region ${values.region}); set AWS_ENDPOINT_URL_KMS=${emulator.url}`);
+  const stop = () => {
+    void emulator.close().then(() => process.exit(0));
+  };
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+} catch (error) {
+  if (error instanceof RangeError) fail(error.message);
+  console.error(`kms-emulator: ${(error as Error).message}`);
+  process.exit(1);
+}

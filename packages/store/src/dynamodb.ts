@@ -1,0 +1,134 @@
+import {
+  ConditionalCheckFailedException,
+  CreateTableCommand,
+  DescribeTableCommand,
+  DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+  ResourceNotFoundException,
+  ScanCommand,
+  type AttributeValue,
+} from '@aws-sdk/client-dynamodb';
+import { SealpostError, type SigningAlgorithm } from '@sealpost/envelope';
+import { sameBytes } from './stored-message.ts';
+import type { ListOptions, MessageStore, PutResult, StoredMessage, StoredMessageSummary } from './types.ts';
+
+/** Options for {@link createDynamoDbStore}. */
+export interface DynamoDbStoreOptions {
+  /** The table (partition key `id`, a string). */
+  readonly table: string;
+  /** A client to use; by default one from the standard AWS configuration. */
+  readonly client?: DynamoDBClient;
+  /** Create the table (on-demand capacity) when it does not exist. @defaultValue true */
+  readonly createTable?: boolean;
+}
+
+/** DynamoDB items are at most 400 KB; the rest of the item needs some room. */
+const MAX_PAYLOAD_BYTES = 380 * 1024;
+const TRANSIENT = new Set(['ProvisionedThroughputExceededException', 'ThrottlingException', 'RequestLimitExceeded', 'InternalServerError', 'ServiceUnavailable', 'TimeoutError']);
+
+type Item = Record<string, AttributeValue>;
+
+function summaryOf(item: Item): StoredMessageSummary {
+  return {
+    id: item.id!.S!,
+    senderKeyId: item.senderKeyId!.S!,
+    senderAlgorithm: item.senderAlgorithm!.S! as SigningAlgorithm,
+    recipients: JSON.parse(item.recipients!.S!) as string[],
+    createdAt: new Date(Number(item.createdAt!.N)),
+    receivedAt: new Date(Number(item.receivedAt!.N)),
+    payloadName: item.payloadName!.S!,
+    contentType: item.contentType!.S!,
+    size: Number(item.size!.N),
+    payloadSha256: item.payloadSha256!.B!,
+    metadata: JSON.parse(item.metadata!.S!) as Record<string, string>,
+  };
+}
+
+/**
+ * DynamoDB store: one item per message, written with a conditional put on the id
+ * (`attribute_not_exists(id)`), so a redelivery never writes twice. Payloads are limited by the
+ * 400 KB item size: larger messages are rejected permanently (LIMIT_EXCEEDED). `list` scans and
+ * sorts (fine for inspection, costly on large tables).
+ */
+export function createDynamoDbStore(options: DynamoDbStoreOptions): MessageStore {
+  const client = options.client ?? new DynamoDBClient({});
+  const table = options.table;
+  const fail = (error: unknown, what: string): never => {
+    if (error instanceof SealpostError) throw error;
+    const name = (error as Error).name;
+    const transient = TRANSIENT.has(name) || ((error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode ?? 500) >= 500 || !('$metadata' in (error as object));
+    throw new SealpostError('STORE_UNAVAILABLE', `DynamoDB ${what} on ${table}: ${name}: ${(error as Error).message}`, { cause: error, transient });
+  };
+  return {
+    async init() {
+      try {
+        await client.send(new DescribeTableCommand({ TableName: table }));
+      } catch (error) {
+        if (!(error instanceof ResourceNotFoundException) || options.createTable === false) return fail(error, 'DescribeTable');
+        await client
+          .send(new CreateTableCommand({ TableName: table, BillingMode: 'PAY_PER_REQUEST', AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }], KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }] }))
+          .catch((e: unknown) => ((e as Error).name === 'ResourceInUseException' ? undefined : fail(e, 'CreateTable')));
+      }
+      for (let i = 0; i < 120; i++) {
+        const { Table } = await client.send(new DescribeTableCommand({ TableName: table })).catch((e: unknown) => fail(e, 'DescribeTable'));
+        if (Table?.TableStatus === 'ACTIVE') return;
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+      throw new SealpostError('STORE_UNAVAILABLE', `DynamoDB table ${table} did not become ACTIVE`);
+    },
+    async put(m: StoredMessage): Promise<PutResult> {
+      if (m.payload.length > MAX_PAYLOAD_BYTES) {
+        throw new SealpostError('LIMIT_EXCEEDED', `message ${m.id} has a ${m.payload.length}-byte payload; the DynamoDB store holds at most ${MAX_PAYLOAD_BYTES} bytes (400 KB items)`);
+      }
+      const item: Item = {
+        id: { S: m.id },
+        senderKeyId: { S: m.senderKeyId },
+        senderAlgorithm: { S: m.senderAlgorithm },
+        recipients: { S: JSON.stringify(m.recipients) },
+        createdAt: { N: String(m.createdAt.getTime()) },
+        receivedAt: { N: String(m.receivedAt.getTime()) },
+        payloadName: { S: m.payloadName },
+        contentType: { S: m.contentType },
+        size: { N: String(m.payload.length) },
+        payload: { B: m.payload },
+        payloadSha256: { B: m.payloadSha256 },
+        metadata: { S: JSON.stringify(m.metadata) },
+        manifest: { B: m.manifest },
+        signature: { B: m.signature },
+      };
+      try {
+        await client.send(new PutItemCommand({ TableName: table, Item: item, ConditionExpression: 'attribute_not_exists(id)' }));
+        return 'stored';
+      } catch (error) {
+        if (!(error instanceof ConditionalCheckFailedException)) return fail(error, 'PutItem');
+      }
+      const { Item: existing } = await client.send(new GetItemCommand({ TableName: table, Key: { id: { S: m.id } }, ConsistentRead: true, ProjectionExpression: 'manifest' })).catch((e: unknown) => fail(e, 'GetItem'));
+      if (existing?.manifest?.B && sameBytes(existing.manifest.B, m.manifest)) return 'duplicate';
+      throw new SealpostError('REPLAY_DETECTED', `message ${m.id} was already stored with a different manifest`);
+    },
+    async get(id) {
+      const { Item: item } = await client.send(new GetItemCommand({ TableName: table, Key: { id: { S: id } }, ConsistentRead: true })).catch((e: unknown) => fail(e, 'GetItem'));
+      return item ? { ...summaryOf(item), payload: item.payload!.B!, manifest: item.manifest!.B!, signature: item.signature!.B! } : undefined;
+    },
+    async list(listOptions: ListOptions = {}) {
+      const items: Item[] = [];
+      let start: Record<string, AttributeValue> | undefined;
+      do {
+        const page = await client
+          .send(new ScanCommand({ TableName: table, ProjectionExpression: 'id, senderKeyId, senderAlgorithm, recipients, createdAt, receivedAt, payloadName, contentType, #size, payloadSha256, metadata', ExpressionAttributeNames: { '#size': 'size' }, ...(start ? { ExclusiveStartKey: start } : {}) }))
+          .catch((e: unknown) => fail(e, 'Scan'));
+        items.push(...(page.Items ?? []));
+        start = page.LastEvaluatedKey;
+      } while (start);
+      return items
+        .map(summaryOf)
+        .filter((s) => listOptions.after === undefined || s.id > listOptions.after)
+        .sort((a, b) => (a.id < b.id ? -1 : 1))
+        .slice(0, listOptions.limit ?? 100);
+    },
+    async close() {
+      if (!options.client) client.destroy();
+    },
+  };
+}

@@ -1,0 +1,152 @@
+import pg from 'pg';
+import { SealpostError, type SigningAlgorithm } from '@sealpost/envelope';
+import { sameBytes } from './stored-message.ts';
+import type { ListOptions, MessageStore, PutResult, StoredMessage, StoredMessageSummary } from './types.ts';
+
+/** Options for {@link createPostgresStore}. */
+export interface PostgresStoreOptions {
+  /** A postgres:// connection string. */
+  readonly connectionString: string;
+  /** Schema holding the tables (created if missing). @defaultValue 'public' */
+  readonly schema?: string;
+  /** Most pooled connections. @defaultValue 10 */
+  readonly maxConnections?: number;
+  /** Shown in pg_stat_activity, to tell Sealpost's connections apart. @defaultValue 'sealpost' */
+  readonly applicationName?: string;
+}
+
+/** Migrations, in order; the version table records which ran. Append, never edit. */
+const MIGRATIONS = [
+  `CREATE TABLE IF NOT EXISTS messages (
+    id uuid PRIMARY KEY,
+    sender_key_id text NOT NULL,
+    sender_algorithm text NOT NULL,
+    recipients text[] NOT NULL,
+    created_at timestamptz NOT NULL,
+    received_at timestamptz NOT NULL,
+    payload_name text NOT NULL,
+    content_type text NOT NULL,
+    size bigint NOT NULL,
+    payload bytea NOT NULL,
+    payload_sha256 bytea NOT NULL,
+    metadata jsonb NOT NULL,
+    manifest bytea NOT NULL,
+    signature bytea NOT NULL
+  )`,
+];
+
+// Connection failures, server shutdown, and "cannot connect now": the store is down, not the message bad.
+const TRANSIENT_SQLSTATE = /^(08|57P0|53)/;
+
+function isTransient(error: unknown): boolean {
+  const e = error as { code?: string; message?: string };
+  return (
+    (typeof e.code === 'string' && (TRANSIENT_SQLSTATE.test(e.code) || ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND'].includes(e.code))) ||
+    /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error/i.test(e.message ?? '')
+  );
+}
+
+const COLUMNS = 'id, sender_key_id, sender_algorithm, recipients, created_at, received_at, payload_name, content_type, size, payload_sha256, metadata';
+
+function summaryOf(row: Record<string, unknown>): StoredMessageSummary {
+  return {
+    id: row.id as string,
+    senderKeyId: row.sender_key_id as string,
+    senderAlgorithm: row.sender_algorithm as SigningAlgorithm,
+    recipients: row.recipients as string[],
+    createdAt: row.created_at as Date,
+    receivedAt: row.received_at as Date,
+    payloadName: row.payload_name as string,
+    contentType: row.content_type as string,
+    payloadSha256: row.payload_sha256 as Buffer,
+    metadata: row.metadata as Record<string, string>,
+    size: Number(row.size),
+  };
+}
+
+/**
+ * PostgreSQL store: a `messages` table keyed by message id, created by a versioned migration on
+ * `init`. Outages surface as STORE_UNAVAILABLE (transient); the pool reconnects by itself.
+ */
+export function createPostgresStore(options: PostgresStoreOptions): MessageStore {
+  const schema = options.schema ?? 'public';
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) throw new SealpostError('CONFIG_INVALID', `schema must be a lower-case SQL identifier, got ${JSON.stringify(schema)}`);
+  const pool = new pg.Pool({ connectionString: options.connectionString, max: options.maxConnections ?? 10, connectionTimeoutMillis: 5000, application_name: options.applicationName ?? 'sealpost' });
+  // An idle client losing its connection must not crash the process; the next query reconnects.
+  pool.on('error', () => undefined);
+  const table = `"${schema}".messages`;
+  let closing: Promise<void> | undefined;
+  const fail = (error: unknown, what: string): never => {
+    if (error instanceof SealpostError) throw error;
+    if (isTransient(error)) throw new SealpostError('STORE_UNAVAILABLE', `PostgreSQL ${what}: ${(error as Error).message}`, { cause: error });
+    throw new SealpostError('STORE_UNAVAILABLE', `PostgreSQL ${what}: ${(error as Error).message}`, { cause: error, transient: false });
+  };
+  return {
+    async init() {
+      const client = await pool.connect().catch((error: unknown) => fail(error, 'connect'));
+      try {
+        await client.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
+        await client.query(`CREATE TABLE IF NOT EXISTS "${schema}".sealpost_migrations (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`);
+        // One migrator at a time, even with several workers starting together.
+        await client.query('SELECT pg_advisory_lock(hashtext($1))', [`sealpost:${schema}`]);
+        try {
+          const { rows } = await client.query<{ version: number }>(`SELECT version FROM "${schema}".sealpost_migrations`);
+          const done = new Set(rows.map((r) => r.version));
+          for (const [index, sql] of MIGRATIONS.entries()) {
+            if (done.has(index + 1)) continue;
+            await client.query('BEGIN');
+            await client.query(`SET LOCAL search_path TO "${schema}"`);
+            await client.query(sql);
+            await client.query(`INSERT INTO "${schema}".sealpost_migrations (version) VALUES ($1)`, [index + 1]);
+            await client.query('COMMIT');
+          }
+        } finally {
+          await client.query('SELECT pg_advisory_unlock(hashtext($1))', [`sealpost:${schema}`]);
+        }
+      } catch (error) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        fail(error, 'migration');
+      } finally {
+        client.release();
+      }
+    },
+    async put(m: StoredMessage): Promise<PutResult> {
+      try {
+        const inserted = await pool.query(
+          `INSERT INTO ${table} (id, sender_key_id, sender_algorithm, recipients, created_at, received_at, payload_name, content_type, size, payload, payload_sha256, metadata, manifest, signature)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) ON CONFLICT (id) DO NOTHING RETURNING id`,
+          [m.id, m.senderKeyId, m.senderAlgorithm, m.recipients, m.createdAt, m.receivedAt, m.payloadName, m.contentType, m.payload.length, Buffer.from(m.payload), Buffer.from(m.payloadSha256), JSON.stringify(m.metadata), Buffer.from(m.manifest), Buffer.from(m.signature)],
+        );
+        if (inserted.rowCount === 1) return 'stored';
+        const { rows } = await pool.query<{ manifest: Buffer }>(`SELECT manifest FROM ${table} WHERE id = $1`, [m.id]);
+        if (rows[0] && sameBytes(rows[0].manifest, m.manifest)) return 'duplicate';
+        throw new SealpostError('REPLAY_DETECTED', `message ${m.id} was already stored with a different manifest`);
+      } catch (error) {
+        return fail(error, 'put');
+      }
+    },
+    async get(id) {
+      try {
+        const { rows } = await pool.query(`SELECT ${COLUMNS}, payload, manifest, signature FROM ${table} WHERE id = $1`, [id]);
+        const row = rows[0] as Record<string, unknown> | undefined;
+        return row ? { ...summaryOf(row), payload: row.payload as Buffer, manifest: row.manifest as Buffer, signature: row.signature as Buffer } : undefined;
+      } catch (error) {
+        return fail(error, 'get');
+      }
+    },
+    async list(options: ListOptions = {}) {
+      try {
+        const { rows } = options.after
+          ? await pool.query(`SELECT ${COLUMNS} FROM ${table} WHERE id > $1 ORDER BY id LIMIT $2`, [options.after, options.limit ?? 100])
+          : await pool.query(`SELECT ${COLUMNS} FROM ${table} ORDER BY id LIMIT $1`, [options.limit ?? 100]);
+        return rows.map(summaryOf);
+      } catch (error) {
+        return fail(error, 'list');
+      }
+    },
+    close() {
+      closing ??= pool.end();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,119 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { DatabaseSync, type StatementSync } from 'node:sqlite';
+import { SealpostError, type SigningAlgorithm } from '@sealpost/envelope';
+import { sameBytes } from './stored-message.ts';
+import type { ListOptions, MessageStore, PutResult, StoredMessage, StoredMessageSummary } from './types.ts';
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS messages (
+  id TEXT PRIMARY KEY,
+  sender_key_id TEXT NOT NULL,
+  sender_algorithm TEXT NOT NULL,
+  recipients TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  received_at INTEGER NOT NULL,
+  payload_name TEXT NOT NULL,
+  content_type TEXT NOT NULL,
+  size INTEGER NOT NULL,
+  payload BLOB NOT NULL,
+  payload_sha256 BLOB NOT NULL,
+  metadata TEXT NOT NULL,
+  manifest BLOB NOT NULL,
+  signature BLOB NOT NULL
+) STRICT;
+`;
+
+type Row = Record<string, string | number | Uint8Array | null>;
+
+function summaryOf(row: Row): StoredMessageSummary {
+  return {
+    id: row.id as string,
+    senderKeyId: row.sender_key_id as string,
+    senderAlgorithm: row.sender_algorithm as SigningAlgorithm,
+    recipients: JSON.parse(row.recipients as string) as string[],
+    createdAt: new Date(row.created_at as number),
+    receivedAt: new Date(row.received_at as number),
+    payloadName: row.payload_name as string,
+    contentType: row.content_type as string,
+    payloadSha256: row.payload_sha256 as Uint8Array,
+    metadata: JSON.parse(row.metadata as string) as Record<string, string>,
+    size: row.size as number,
+  };
+}
+
+/**
+ * The embedded default store: one SQLite file through node:sqlite (no native build), WAL mode
+ * with `synchronous = FULL`, so a resolved `put` has reached the disk before the transport
+ * acknowledges the message.
+ *
+ * @example
+ * ```ts
+ * const store = createSqliteStore('.sealpost/messages.db')
+ * await store.init()
+ * ```
+ */
+export function createSqliteStore(path: string): MessageStore {
+  let db: DatabaseSync | undefined;
+  let statements: { insert: StatementSync; manifest: StatementSync; get: StatementSync; list: StatementSync; listAfter: StatementSync } | undefined;
+  const ready = () => {
+    if (!db || !statements) throw new SealpostError('CONFIG_INVALID', 'the SQLite store is not initialised (call init) or is closed');
+    return statements;
+  };
+  const unavailable = (error: unknown): never => {
+    throw new SealpostError('STORE_UNAVAILABLE', `SQLite store ${path}: ${(error as Error).message}`, { cause: error });
+  };
+  return {
+    async init() {
+      if (db) return;
+      try {
+        if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+        db = new DatabaseSync(path);
+        // busy_timeout first: switching to WAL needs a lock another process may hold for a moment.
+        db.exec('PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;');
+        db.exec(SCHEMA);
+        statements = {
+          insert: db.prepare(`INSERT INTO messages (id, sender_key_id, sender_algorithm, recipients, created_at, received_at, payload_name, content_type, size, payload, payload_sha256, metadata, manifest, signature)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`),
+          manifest: db.prepare('SELECT manifest FROM messages WHERE id = ?'),
+          get: db.prepare('SELECT * FROM messages WHERE id = ?'),
+          list: db.prepare('SELECT id, sender_key_id, sender_algorithm, recipients, created_at, received_at, payload_name, content_type, size, payload_sha256, metadata FROM messages ORDER BY id LIMIT ?'),
+          listAfter: db.prepare('SELECT id, sender_key_id, sender_algorithm, recipients, created_at, received_at, payload_name, content_type, size, payload_sha256, metadata FROM messages WHERE id > ? ORDER BY id LIMIT ?'),
+        };
+      } catch (error) {
+        db?.close();
+        db = undefined;
+        unavailable(error);
+      }
+    },
+    async put(m: StoredMessage): Promise<PutResult> {
+      const s = ready();
+      try {
+        const { changes } = s.insert.run(m.id, m.senderKeyId, m.senderAlgorithm, JSON.stringify(m.recipients), m.createdAt.getTime(), m.receivedAt.getTime(), m.payloadName, m.contentType, m.payload.length, m.payload, m.payloadSha256, JSON.stringify(m.metadata), m.manifest, m.signature);
+        if (Number(changes) === 1) return 'stored';
+        const existing = s.manifest.get(m.id) as { manifest: Uint8Array } | undefined;
+        if (existing && sameBytes(existing.manifest, m.manifest)) return 'duplicate';
+        throw new SealpostError('REPLAY_DETECTED', `message ${m.id} was already stored with a different manifest`);
+      } catch (error) {
+        if (error instanceof SealpostError) throw error;
+        return unavailable(error);
+      }
+    },
+    async get(id) {
+      const row = ready().get.get(id) as Row | undefined;
+      if (!row) return undefined;
+      return { ...summaryOf(row), payload: row.payload as Uint8Array, manifest: row.manifest as Uint8Array, signature: row.signature as Uint8Array };
+    },
+    async list(options: ListOptions = {}) {
+      const limit = options.limit ?? 100;
+      const s = ready();
+      const rows = (options.after ? s.listAfter.all(options.after, limit) : s.list.all(limit)) as Row[];
+      return rows.map(summaryOf);
+    },
+    async close() {
+      db?.close();
+      db = undefined;
+      statements = undefined;
+    },
+  };
+}

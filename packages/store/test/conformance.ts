@@ -1,0 +1,93 @@
+import { randomBytes } from 'node:crypto';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { isSealpostError, uuidv7 } from '@sealpost/envelope';
+import type { MessageStore, StoredMessage } from '../src/index.ts';
+
+/** A stored message with fresh ids and bytes. */
+export function sampleMessage(overrides: Partial<StoredMessage> = {}): StoredMessage {
+  const payload = randomBytes(300);
+  return {
+    id: uuidv7(),
+    senderKeyId: 'sender-key',
+    senderAlgorithm: 'ECDSA_SHA_256',
+    recipients: ['r1', 'r2'],
+    createdAt: new Date(Date.now() - 1000),
+    receivedAt: new Date(),
+    payloadName: 'm.json',
+    contentType: 'application/json',
+    payload,
+    payloadSha256: randomBytes(32),
+    metadata: { tenant: 'acme' },
+    manifest: randomBytes(200),
+    signature: randomBytes(71),
+    ...overrides,
+  };
+}
+
+/** The behaviour every MessageStore must show, run against a real backend. */
+export function describeMessageStoreConformance(name: string, makeStore: () => Promise<{ store: MessageStore; cleanup: () => Promise<void> }>, limits: { maxPayloadBytes?: number } = {}) {
+  describe(`${name}: MessageStore conformance`, () => {
+    let store: MessageStore;
+    let cleanup: () => Promise<void>;
+    beforeEach(async () => {
+      ({ store, cleanup } = await makeStore());
+      await store.init();
+      await store.init();
+    });
+    afterEach(async () => {
+      await store.close();
+      await store.close();
+      await cleanup();
+    });
+
+    it('stores and returns a message byte for byte', async () => {
+      const m = sampleMessage({ payload: randomBytes(Math.min(limits.maxPayloadBytes ?? Infinity, 5 * 1024 * 1024)) });
+      expect(await store.put(m)).toBe('stored');
+      const got = (await store.get(m.id))!;
+      expect(Buffer.from(got.payload).equals(Buffer.from(m.payload))).toBe(true);
+      expect(Buffer.from(got.manifest).equals(Buffer.from(m.manifest))).toBe(true);
+      expect(Buffer.from(got.signature).equals(Buffer.from(m.signature))).toBe(true);
+      expect(Buffer.from(got.payloadSha256).equals(Buffer.from(m.payloadSha256))).toBe(true);
+      expect(got).toMatchObject({ id: m.id, senderKeyId: m.senderKeyId, senderAlgorithm: m.senderAlgorithm, recipients: m.recipients, payloadName: m.payloadName, contentType: m.contentType, metadata: m.metadata });
+      expect(got.createdAt.getTime()).toBe(m.createdAt.getTime());
+      expect(await store.get(uuidv7())).toBeUndefined();
+    });
+
+    it('is idempotent: the same id and manifest is a duplicate, a different manifest is a replay', async () => {
+      const m = sampleMessage();
+      expect(await store.put(m)).toBe('stored');
+      expect(await store.put({ ...m, receivedAt: new Date() })).toBe('duplicate');
+      try {
+        await store.put({ ...m, manifest: randomBytes(200), payload: Buffer.from('evil') });
+        expect.unreachable('a replay must be rejected');
+      } catch (error) {
+        expect(isSealpostError(error, 'REPLAY_DETECTED')).toBe(true);
+        expect((error as { transient: boolean }).transient).toBe(false);
+      }
+      expect(Buffer.from((await store.get(m.id))!.payload).equals(Buffer.from(m.payload))).toBe(true);
+      expect((await store.list()).length).toBe(1);
+    });
+
+    it('stores exactly once under concurrent puts of the same message', async () => {
+      const m = sampleMessage();
+      const results = await Promise.all(Array.from({ length: 30 }, () => store.put(m)));
+      expect(results.filter((r) => r === 'stored')).toHaveLength(1);
+      expect(results.filter((r) => r === 'duplicate')).toHaveLength(29);
+    });
+
+    it('lists by id (time order) with limit and paging', async () => {
+      const ids: string[] = [];
+      for (let i = 0; i < 5; i++) {
+        const m = sampleMessage();
+        ids.push(m.id);
+        await store.put(m);
+        await new Promise((resolve) => setTimeout(resolve, 2));
+      }
+      const first = await store.list({ limit: 3 });
+      expect(first.map((s) => s.id)).toEqual(ids.slice(0, 3));
+      expect(first[0]!.size).toBe(300);
+      const rest = await store.list({ after: first[2]!.id });
+      expect(rest.map((s) => s.id)).toEqual(ids.slice(3));
+    });
+  });
+}

@@ -1,0 +1,132 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { describe, expect, it } from 'vitest';
+import { isSealpostError } from '@sealpost/envelope';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import dynalite from 'dynalite';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll } from 'vitest';
+import { Redis } from 'ioredis';
+import { createDynamoDbStore, createPostgresStore, createRedisStore, createSqliteStore, openStore } from '../src/index.ts';
+import { describeMessageStoreConformance, sampleMessage } from './conformance.ts';
+
+const PG_URL = process.env.SEALPOST_TEST_POSTGRES ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+describeMessageStoreConformance('SQLite', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'sealpost-sqlite-'));
+  return { store: createSqliteStore(join(dir, 'messages.db')), cleanup: () => rm(dir, { recursive: true, force: true }) };
+});
+
+describeMessageStoreConformance('PostgreSQL', async () => {
+  const schema = `t_${randomUUID().replace(/-/g, '')}`;
+  return {
+    store: createPostgresStore({ connectionString: PG_URL, schema }),
+    cleanup: async () => {
+      const client = new pg.Client({ connectionString: PG_URL });
+      await client.connect();
+      await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+      await client.end();
+    },
+  };
+});
+
+describeMessageStoreConformance('Redis', async () => {
+  const prefix = `sealpost-test-${randomUUID()}:`;
+  return {
+    store: createRedisStore({ prefix }),
+    cleanup: async () => {
+      const redis = new Redis();
+      const keys = await redis.keys(`${prefix}*`);
+      if (keys.length) await redis.del(...keys);
+      redis.disconnect();
+    },
+  };
+});
+
+let dynamo: ReturnType<typeof dynalite>;
+let dynamoClient: DynamoDBClient;
+beforeAll(async () => {
+  dynamo = dynalite({ createTableMs: 0 });
+  await new Promise<void>((resolve) => dynamo.listen(0, '127.0.0.1', resolve));
+  const { port } = dynamo.address() as AddressInfo;
+  dynamoClient = new DynamoDBClient({ endpoint: `http://127.0.0.1:${port}`, region: 'us-east-1', credentials: { accessKeyId: 't', secretAccessKey: 't' } });
+});
+afterAll(async () => {
+  dynamoClient?.destroy();
+  await new Promise((resolve) => dynamo?.close(resolve));
+});
+
+describeMessageStoreConformance('DynamoDB (dynalite)', async () => ({
+  store: createDynamoDbStore({ table: `messages-${randomUUID()}`, client: dynamoClient }),
+  cleanup: async () => undefined,
+}), { maxPayloadBytes: 300 * 1024 });
+
+describe('store specifics', () => {
+  it('DynamoDB: a payload over the item limit is rejected permanently', async () => {
+    const store = createDynamoDbStore({ table: `messages-${randomUUID()}`, client: dynamoClient });
+    await store.init();
+    try {
+      await store.put(sampleMessage({ payload: Buffer.alloc(500 * 1024) }));
+      expect.unreachable('must be rejected');
+    } catch (error) {
+      expect(isSealpostError(error, 'LIMIT_EXCEEDED')).toBe(true);
+      expect((error as { transient: boolean }).transient).toBe(false);
+    }
+  });
+
+  it('PostgreSQL: a dropped connection is STORE_UNAVAILABLE (transient) and the pool recovers', async () => {
+    const schema = `t_${randomUUID().replace(/-/g, '')}`;
+    const applicationName = `sealpost-test-${randomUUID()}`;
+    const store = createPostgresStore({ connectionString: PG_URL, schema, maxConnections: 1, applicationName });
+    const admin = new pg.Client({ connectionString: PG_URL });
+    await admin.connect();
+    try {
+      await store.init();
+      expect(await store.put(sampleMessage())).toBe('stored');
+      await admin.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND application_name = $1`, [applicationName]);
+      let recovered = false;
+      for (let attempt = 0; attempt < 5 && !recovered; attempt++) {
+        try {
+          expect(await store.put(sampleMessage())).toBe('stored');
+          recovered = true;
+        } catch (error) {
+          expect(isSealpostError(error, 'STORE_UNAVAILABLE')).toBe(true);
+          expect((error as { transient: boolean }).transient).toBe(true);
+        }
+      }
+      expect(recovered).toBe(true);
+    } finally {
+      await store.close();
+      await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+      await admin.end();
+    }
+  });
+
+  for (const [name, open] of [
+    ['Redis', () => createRedisStore({ url: 'redis://127.0.0.1:9' })],
+    ['PostgreSQL', () => createPostgresStore({ connectionString: 'postgres://postgres@127.0.0.1:9/test' })],
+  ] as const) {
+    it(`${name}: an unreachable server is STORE_UNAVAILABLE and transient, at once`, async () => {
+      const store = open();
+      try {
+        await store.init();
+        expect.unreachable('init must fail');
+      } catch (error) {
+        expect(isSealpostError(error, 'STORE_UNAVAILABLE')).toBe(true);
+        expect((error as { transient: boolean }).transient).toBe(true);
+      } finally {
+        await store.close();
+      }
+    });
+  }
+
+  it('openStore picks the backend from the URL and names bad ones', () => {
+    expect(openStore('sqlite:/tmp/x.db')).toBeDefined();
+    expect(openStore('postgres://postgres@127.0.0.1/test?schema=abc')).toBeDefined();
+    expect(() => openStore('mysql://x')).toThrow(/unsupported store/);
+    expect(() => openStore('sqlite:')).toThrow(/names no file/);
+  });
+});

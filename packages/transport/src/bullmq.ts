@@ -1,0 +1,172 @@
+import { Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
+import { SealpostError, isSealpostError } from '@sealpost/envelope';
+import type { TransportEvents } from './events.ts';
+import type { Delivery, MessageHandler, TransportConsumer, TransportSender } from './types.ts';
+
+/** Options for {@link createBullmqTransport}. */
+export interface BullmqOptions {
+  /** Redis URL. @defaultValue 'redis://127.0.0.1:6379' */
+  readonly redisUrl?: string;
+  /** Queue name. */
+  readonly queue: string;
+  /** Dead-letter queue name. @defaultValue `${queue}-dead` */
+  readonly deadLetterQueue?: string;
+  /** BullMQ key prefix. @defaultValue 'bull' */
+  readonly prefix?: string;
+  /** Jobs processed at once (1-256). @defaultValue 8 */
+  readonly concurrency?: number;
+  /** Attempts for transient failures before a job is dead-lettered as exhausted. @defaultValue 100 */
+  readonly attempts?: number;
+  /** First retry delay, doubling per attempt, in ms. @defaultValue 500 */
+  readonly retryDelayMs?: number;
+  /** Longest retry delay, in ms. @defaultValue 60000 */
+  readonly maxRetryDelayMs?: number;
+  /** Lock on a job in progress, renewed while it runs, in ms. @defaultValue 30000 */
+  readonly lockDurationMs?: number;
+  /** How often stalled jobs (a crashed worker's) are looked for, in ms. @defaultValue 30000 */
+  readonly stalledIntervalMs?: number;
+  /** Largest envelope accepted by `send`. @defaultValue 16 MiB */
+  readonly maxEnvelopeBytes?: number;
+  readonly events?: TransportEvents;
+}
+
+interface JobData {
+  /** The envelope, base64: BullMQ job data is JSON. */
+  readonly envelope: string;
+}
+
+function checkRange(name: string, value: number, min: number, max: number): number {
+  if (!Number.isInteger(value) || value < min || value > max) throw new SealpostError('CONFIG_INVALID', `${name} must be between ${min} and ${max}, got ${value}`);
+  return value;
+}
+
+const unavailable = (what: string) => (cause: unknown): never => {
+  throw new SealpostError('TRANSPORT_UNAVAILABLE', `BullMQ ${what}: ${(cause as Error).message}`, { cause });
+};
+
+/**
+ * BullMQ on Redis.
+ *
+ * - Jobs carry the envelope (base64) with the message id as job id, so a resend of a waiting
+ *   message is not queued twice.
+ * - A job completes (and is removed) only when the handler resolves.
+ * - A permanent failure adds the envelope to the dead-letter queue with its error code and
+ *   reason, then fails the job with UnrecoverableError: no retry.
+ * - A transient failure is retried with capped exponential backoff, up to `attempts`; only then
+ *   is it dead-lettered, with code `RETRIES_EXHAUSTED`.
+ * - A job whose worker died is found by BullMQ's stalled-job check and delivered again.
+ */
+export function createBullmqTransport(options: BullmqOptions): { sender: TransportSender; consumer: TransportConsumer } {
+  const redisUrl = options.redisUrl ?? 'redis://127.0.0.1:6379';
+  const prefix = options.prefix ?? 'bull';
+  const concurrency = checkRange('concurrency', options.concurrency ?? 8, 1, 256);
+  const attempts = checkRange('attempts', options.attempts ?? 100, 1, 1_000_000);
+  const retryDelayMs = checkRange('retryDelayMs', options.retryDelayMs ?? 500, 1, 3_600_000);
+  const maxRetryDelayMs = checkRange('maxRetryDelayMs', options.maxRetryDelayMs ?? 60_000, 1, 86_400_000);
+  const maxEnvelopeBytes = options.maxEnvelopeBytes ?? 16 * 1024 * 1024;
+  const deadLetterName = options.deadLetterQueue ?? `${options.queue}-dead`;
+  // Options, not a client: BullMQ then owns each connection and closes it in close().
+  const url = new URL(redisUrl);
+  const connection = () => ({
+    host: url.hostname || '127.0.0.1',
+    port: Number(url.port || 6379),
+    db: Number(url.pathname.replace(/^\//, '') || 0),
+    ...(url.username ? { username: decodeURIComponent(url.username) } : {}),
+    ...(url.password ? { password: decodeURIComponent(url.password) } : {}),
+    maxRetriesPerRequest: null,
+  });
+  let queue: Queue<JobData> | undefined;
+  let deadLetter: Queue | undefined;
+  const queueOf = () => (queue ??= new Queue<JobData>(options.queue, { connection: connection(), prefix }));
+  const deadLetterOf = () => (deadLetter ??= new Queue(deadLetterName, { connection: connection(), prefix }));
+  const jobOptions = (messageId?: string) => ({
+    ...(messageId ? { jobId: messageId } : {}),
+    attempts,
+    backoff: { type: 'capped' },
+    removeOnComplete: true,
+    removeOnFail: 1000,
+  });
+  const check = (envelope: Uint8Array) => {
+    if (envelope.length > maxEnvelopeBytes) throw new SealpostError('MESSAGE_TOO_LARGE', `envelope of ${envelope.length} bytes exceeds the BullMQ limit of ${maxEnvelopeBytes}`);
+  };
+
+  const sender: TransportSender = {
+    maxEnvelopeBytes,
+    async send(envelope, sendOptions) {
+      check(envelope);
+      await queueOf().add('envelope', { envelope: Buffer.from(envelope).toString('base64') }, jobOptions(sendOptions?.messageId)).catch(unavailable('add'));
+    },
+    async sendBatch(items) {
+      items.forEach((item) => check(item.envelope));
+      await queueOf()
+        .addBulk(items.map((item) => ({ name: 'envelope', data: { envelope: Buffer.from(item.envelope).toString('base64') }, opts: jobOptions(item.options?.messageId) })))
+        .catch(unavailable('addBulk'));
+    },
+    async close() {
+      await queue?.close();
+      await deadLetter?.close();
+    },
+  };
+
+  let worker: Worker<JobData> | undefined;
+  let stopping: Promise<void> | undefined;
+
+  async function deadLetterJob(job: Job<JobData>, code: string, reason: string): Promise<void> {
+    await deadLetterOf().add('dead-letter', { envelope: job.data.envelope, code, reason, jobId: job.id, queue: options.queue, at: new Date().toISOString() }, { removeOnComplete: false });
+  }
+
+  const consumer: TransportConsumer = {
+    async start(handler: MessageHandler) {
+      if (worker) throw new SealpostError('CONFIG_INVALID', 'the BullMQ consumer is already running');
+      worker = new Worker<JobData>(
+        options.queue,
+        async (job) => {
+          const delivery: Delivery = { envelope: Buffer.from(job.data.envelope, 'base64'), transportId: String(job.id), attempt: job.attemptsMade + 1 };
+          options.events?.onReceived?.(delivery);
+          try {
+            await handler(delivery);
+            options.events?.onAcked?.(delivery);
+          } catch (error) {
+            if (isSealpostError(error) && !error.transient) {
+              // The dead-letter copy is written first: if this worker dies now, the job stalls and is retried, never lost.
+              await deadLetterJob(job, error.code, error.message);
+              options.events?.onDeadLettered?.(delivery, error);
+              throw new UnrecoverableError(`${error.code}: ${error.message}`);
+            }
+            if (job.attemptsMade + 1 >= attempts) {
+              await deadLetterJob(job, 'RETRIES_EXHAUSTED', (error as Error)?.message ?? String(error));
+              throw new UnrecoverableError(`retries exhausted: ${(error as Error)?.message ?? String(error)}`);
+            }
+            options.events?.onRetried?.(delivery, error, Math.min(maxRetryDelayMs, retryDelayMs * 2 ** job.attemptsMade));
+            throw error;
+          }
+        },
+        {
+          connection: connection(),
+          prefix,
+          concurrency,
+          lockDuration: options.lockDurationMs ?? 30_000,
+          stalledInterval: options.stalledIntervalMs ?? 30_000,
+          maxStalledCount: 1_000_000,
+          settings: { backoffStrategy: (attemptsMade: number) => Math.min(maxRetryDelayMs, retryDelayMs * 2 ** Math.max(0, attemptsMade - 1)) },
+        },
+      );
+      worker.on('error', (error) => options.events?.onError?.(error));
+      await worker.waitUntilReady().catch(unavailable('connect'));
+    },
+    stop(deadlineMs = 30_000) {
+      stopping ??= (async () => {
+        if (!worker) return;
+        // Take no new jobs, let active ones finish until the deadline; past it, close without
+        // waiting: an unfinished job keeps its lock until it expires, then stalls and is delivered again.
+        const drained = worker.pause(false);
+        const timer = new Promise<void>((resolve) => setTimeout(resolve, deadlineMs).unref());
+        await Promise.race([drained, timer]);
+        await worker.close(true).catch(() => undefined);
+        await deadLetter?.close();
+      })();
+      return stopping;
+    },
+  };
+  return { sender, consumer };
+}

@@ -1,0 +1,17 @@
+/**
+ * Sealpost transports behind one interface: a local spool directory and BullMQ on Redis.
+ *
+ * @example
+ * ```ts
+ * import { openTransport } from '@sealpost/transport'
+ * const { sender, consumer } = openTransport('spool:.sealpost/spool')
+ * await sender.send(envelope, { messageId: id })
+ * await consumer.start(async (delivery) => { await storeIt(delivery.envelope) })
+ * ```
+ */
+export type * from './types.ts';
+export type { TransportEvents } from './events.ts';
+export { createSpoolTransport, type SpoolOptions } from './spool.ts';
+export { createBullmqTransport, type BullmqOptions } from './bullmq.ts';
+export { createSqsTransport, type SqsOptions } from './sqs.ts';
+export { openTransport, type OpenTransportOptions } from './open-transport.ts';

@@ -1,0 +1,181 @@
+import { randomUUID } from 'node:crypto';
+import { mkdir, open, readdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { SealpostError, isSealpostError } from '@sealpost/envelope';
+import type { Delivery, MessageHandler, SendOptions, TransportConsumer, TransportSender } from './types.ts';
+import type { TransportEvents } from './events.ts';
+
+/** Options for {@link createSpoolTransport}. */
+export interface SpoolOptions {
+  /** Handlers running at once (1-256). @defaultValue 8 */
+  readonly concurrency?: number;
+  /** How often `incoming/` is scanned, in ms. @defaultValue 100 */
+  readonly pollIntervalMs?: number;
+  /** First retry delay after a transient failure, doubling per attempt, in ms. @defaultValue 500 */
+  readonly retryDelayMs?: number;
+  /** Longest retry delay, in ms. @defaultValue 60000 */
+  readonly maxRetryDelayMs?: number;
+  /** Largest envelope accepted by `send`. @defaultValue 64 MiB */
+  readonly maxEnvelopeBytes?: number;
+  /** Observes what happens to deliveries (logging, metrics). */
+  readonly events?: TransportEvents;
+}
+
+const SUFFIX = '.sealpost';
+
+/** Spool file names: `<not-before ms, 15 digits>-<attempt>-<id>.sealpost`, so they sort by due time. */
+function spoolName(notBefore: number, attempt: number, id: string): string {
+  return `${String(notBefore).padStart(15, '0')}-${attempt}-${id}${SUFFIX}`;
+}
+
+function parseName(name: string): { notBefore: number; attempt: number; id: string } | undefined {
+  const match = /^(\d{15})-(\d+)-([\w-]+)\.sealpost$/.exec(name);
+  return match ? { notBefore: Number(match[1]), attempt: Number(match[2]), id: match[3]! } : undefined;
+}
+
+async function fsyncDir(dir: string): Promise<void> {
+  const handle = await open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+function checkRange(name: string, value: number, min: number, max: number): number {
+  if (!Number.isInteger(value) || value < min || value > max) throw new SealpostError('CONFIG_INVALID', `${name} must be between ${min} and ${max}, got ${value}`);
+  return value;
+}
+
+/**
+ * The local spool directory: the embedded default transport, no server needed.
+ *
+ * - `send` writes the envelope to `tmp/`, fsyncs it, renames it into `incoming/` and fsyncs the
+ *   directory: a sent envelope survives a crash, and a reader never sees half a file.
+ * - A worker claims a file by renaming it into `processing/` (the rename is the lock). When the
+ *   handler resolves the file is removed; a permanent failure moves it to `dead/` with
+ *   `<name>.reason.json`; a transient failure moves it back to `incoming/` with a later due time.
+ * - At start, files left in `processing/` by a crashed worker go back to `incoming/`: they are
+ *   delivered again, and the store's idempotency makes that safe.
+ */
+export function createSpoolTransport(directory: string, options: SpoolOptions = {}): { sender: TransportSender; consumer: TransportConsumer } {
+  const concurrency = checkRange('concurrency', options.concurrency ?? 8, 1, 256);
+  const pollIntervalMs = checkRange('pollIntervalMs', options.pollIntervalMs ?? 100, 1, 60_000);
+  const retryDelayMs = checkRange('retryDelayMs', options.retryDelayMs ?? 500, 0, 3_600_000);
+  const maxRetryDelayMs = checkRange('maxRetryDelayMs', options.maxRetryDelayMs ?? 60_000, 0, 86_400_000);
+  const maxEnvelopeBytes = options.maxEnvelopeBytes ?? 64 * 1024 * 1024;
+  const dirs = { tmp: join(directory, 'tmp'), incoming: join(directory, 'incoming'), processing: join(directory, 'processing'), dead: join(directory, 'dead') };
+  let prepared: Promise<void> | undefined;
+  const prepare = () => (prepared ??= Promise.all(Object.values(dirs).map((d) => mkdir(d, { recursive: true }))).then(() => undefined));
+  const io = (what: string) => (cause: unknown): never => {
+    throw new SealpostError('TRANSPORT_UNAVAILABLE', `spool ${directory}: ${what}: ${(cause as Error).message}`, { cause });
+  };
+
+  async function send(envelope: Uint8Array, sendOptions?: SendOptions): Promise<void> {
+    if (envelope.length > maxEnvelopeBytes) throw new SealpostError('MESSAGE_TOO_LARGE', `envelope of ${envelope.length} bytes exceeds the spool limit of ${maxEnvelopeBytes}`);
+    await prepare().catch(io('create directories'));
+    const name = spoolName(Date.now(), 1, sendOptions?.messageId ?? randomUUID());
+    const temp = join(dirs.tmp, `${name}.${randomUUID()}`);
+    try {
+      const handle = await open(temp, 'wx', 0o600);
+      try {
+        await handle.writeFile(envelope);
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      await rename(temp, join(dirs.incoming, name));
+      await fsyncDir(dirs.incoming);
+    } catch (cause) {
+      await unlink(temp).catch(() => undefined);
+      io('write')(cause);
+    }
+  }
+
+  const sender: TransportSender = {
+    maxEnvelopeBytes,
+    send,
+    async sendBatch(items) {
+      for (const item of items) await send(item.envelope, item.options);
+    },
+    close: async () => undefined,
+  };
+
+  let running = false;
+  let stopping: Promise<void> | undefined;
+  let loop: Promise<void> | undefined;
+  const inFlight = new Set<Promise<void>>();
+
+  async function processFile(name: string, handler: MessageHandler): Promise<void> {
+    const claimed = join(dirs.processing, name);
+    try {
+      await rename(join(dirs.incoming, name), claimed);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return; // another worker took it
+      throw error;
+    }
+    const meta = parseName(name)!;
+    const delivery: Delivery = { envelope: await readFile(claimed), transportId: name, attempt: meta.attempt };
+    options.events?.onReceived?.(delivery);
+    try {
+      await handler(delivery);
+      await unlink(claimed);
+      options.events?.onAcked?.(delivery);
+    } catch (error) {
+      if (isSealpostError(error) && !error.transient) {
+        await writeFile(join(dirs.dead, `${name}.reason.json`), `${JSON.stringify({ code: error.code, reason: error.message, at: new Date().toISOString(), attempt: meta.attempt })}\n`);
+        await rename(claimed, join(dirs.dead, name));
+        options.events?.onDeadLettered?.(delivery, error);
+      } else {
+        const delay = Math.min(maxRetryDelayMs, retryDelayMs * 2 ** (meta.attempt - 1));
+        await rename(claimed, join(dirs.incoming, spoolName(Date.now() + delay, meta.attempt + 1, meta.id)));
+        options.events?.onRetried?.(delivery, error, delay);
+      }
+    }
+  }
+
+  async function poll(handler: MessageHandler): Promise<void> {
+    while (running) {
+      let names: string[] = [];
+      try {
+        names = (await readdir(dirs.incoming)).filter((n) => n.endsWith(SUFFIX)).sort();
+      } catch (error) {
+        options.events?.onError?.(error);
+      }
+      const now = Date.now();
+      for (const name of names) {
+        if (!running) break;
+        const meta = parseName(name);
+        if (!meta || meta.notBefore > now) continue;
+        while (inFlight.size >= concurrency && running) await Promise.race(inFlight);
+        if (!running) break;
+        const task = processFile(name, handler).catch((error: unknown) => options.events?.onError?.(error));
+        inFlight.add(task);
+        void task.finally(() => inFlight.delete(task));
+      }
+      await sleep(pollIntervalMs);
+    }
+  }
+
+  const consumer: TransportConsumer = {
+    async start(handler) {
+      if (running) throw new SealpostError('CONFIG_INVALID', 'the spool consumer is already running');
+      await prepare().catch(io('create directories'));
+      for (const name of await readdir(dirs.processing)) {
+        if (name.endsWith(SUFFIX)) await rename(join(dirs.processing, name), join(dirs.incoming, name)).catch(() => undefined);
+      }
+      running = true;
+      loop = poll(handler);
+    },
+    stop(deadlineMs = 30_000) {
+      stopping ??= (async () => {
+        running = false;
+        await loop;
+        await Promise.race([Promise.all(inFlight), sleep(deadlineMs, undefined, { ref: false })]);
+      })();
+      return stopping;
+    },
+  };
+  return { sender, consumer };
+}

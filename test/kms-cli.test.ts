@@ -1,0 +1,87 @@
+import { CreateAliasCommand, CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const run = promisify(execFile);
+const CLI = resolve(import.meta.dirname, '../apps/sender/src/cli/main.ts');
+const EMULATOR = resolve(import.meta.dirname, '../packages/kms-emulator/src/cli.ts');
+let emulator: ChildProcess;
+let env: NodeJS.ProcessEnv;
+let client: KMSClient;
+let dir: string;
+
+async function sealpost(args: string[]) {
+  return run(process.execPath, [CLI, ...args], { cwd: dir, env, maxBuffer: 8 * 1024 * 1024 });
+}
+
+async function key(KeySpec: string, KeyUsage: string, alias?: string) {
+  const { KeyMetadata } = await client.send(new CreateKeyCommand({ KeySpec: KeySpec as never, KeyUsage: KeyUsage as never }));
+  if (alias) await client.send(new CreateAliasCommand({ AliasName: alias, TargetKeyId: KeyMetadata!.KeyId }));
+  return KeyMetadata!.Arn!;
+}
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'sealpost-kms-cli-'));
+  // The emulator as a user runs it: a separate process on a port it picks.
+  emulator = spawn(process.execPath, [EMULATOR, '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const [line] = (await once(emulator.stdout!, 'data')) as [Buffer];
+  const url = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(line.toString())![1]!;
+  env = { ...process.env, AWS_ENDPOINT_URL_KMS: url, AWS_REGION: 'eu-north-1', AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test' };
+  client = new KMSClient({ endpoint: url, region: 'eu-north-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+  await writeFile(join(dir, 'message.json'), '{"seed":"flow"}\n');
+  await sealpost(['keygen', '--type', 'ec-p256', '--out', 'local-sender']);
+  await sealpost(['keygen', '--type', 'rsa-2048', '--out', 'local-receiver']);
+});
+
+afterAll(async () => {
+  client?.destroy();
+  if (emulator) {
+    emulator.kill('SIGTERM');
+    await once(emulator, 'exit');
+  }
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('the CLI with AWS KMS keys (the seed flow, against the KMS emulator)', () => {
+  it('ECC_NIST_P521 signing key and RSA_4096 encryption key in KMS: seal and open with kms: references', async () => {
+    const signArn = await key('ECC_NIST_P521', 'SIGN_VERIFY', 'alias/sender');
+    const encArn = await key('RSA_4096', 'ENCRYPT_DECRYPT');
+    const sealed = JSON.parse((await sealpost(['seal', '--sign-key', 'kms:alias/sender', '--to', `kms:${encArn}`, '--in', 'message.json', '--out', 'kms.enc', '--json'])).stdout);
+    expect(sealed).toMatchObject({ sender: signArn, recipients: [encArn] });
+    const opened = JSON.parse((await sealpost(['open', '--key', `kms:${encArn}`, '--trust', 'kms:alias/sender', '--in', 'kms.enc', '--out', 'kms.json', '--json'])).stdout);
+    expect(opened).toMatchObject({ id: sealed.id, sender: signArn, algorithm: 'ECDSA_SHA_512', recipientKeyId: encArn });
+    expect(await readFile(join(dir, 'kms.json'), 'utf8')).toBe('{"seed":"flow"}\n');
+  });
+
+  it('mixes local and KMS keys in both directions', async () => {
+    const signArn = await key('ECC_NIST_P256', 'SIGN_VERIFY');
+    const encArn = await key('RSA_2048', 'ENCRYPT_DECRYPT');
+    await sealpost(['seal', '--sign-key', 'local-sender.pem', '--to', `kms:${encArn}`, '--in', 'message.json', '--out', 'a.enc']);
+    await sealpost(['open', '--key', `kms:${encArn}`, '--trust', 'local-sender.pub.pem', '--in', 'a.enc', '--out', 'a.json']);
+    await sealpost(['seal', '--sign-key', `kms:${signArn}`, '--to', 'local-receiver.pub.pem', '--in', 'message.json', '--out', 'b.enc']);
+    await sealpost(['open', '--key', 'local-receiver.pem', '--trust', `kms:${signArn}`, '--in', 'b.enc', '--out', 'b.json']);
+    expect(await readFile(join(dir, 'a.json'), 'utf8')).toBe('{"seed":"flow"}\n');
+    expect(await readFile(join(dir, 'b.json'), 'utf8')).toBe('{"seed":"flow"}\n');
+    const rejected = await sealpost(['open', '--key', 'local-receiver.pem', '--trust', 'local-sender.pub.pem', '--in', 'b.enc', '--out', 'c.json']).catch((e: { code: number; stderr: string }) => e);
+    expect(rejected).toMatchObject({ code: 1 });
+    expect((rejected as { stderr: string }).stderr).toMatch(/UNTRUSTED_SENDER/);
+  });
+
+  it('kms csr, import-key-material and policy', async () => {
+    await key('ECC_NIST_P384', 'SIGN_VERIFY', 'alias/csr-signer');
+    await sealpost(['kms', 'csr', '--key-id', 'alias/csr-signer', '--subject', 'CN=Signer, O=MyOrg, OU=MyOrgUnit, C=SE, L=Gothenburg', '--out', 'signer.csr']);
+    const verified = await run('openssl', ['req', '-in', join(dir, 'signer.csr'), '-noout', '-verify']);
+    expect(`${verified.stdout}${verified.stderr}`).toMatch(/verify OK/);
+    const { KeyMetadata } = await client.send(new CreateKeyCommand({ Origin: 'EXTERNAL' }));
+    const imported = JSON.parse((await sealpost(['kms', 'import-key-material', '--key-id', KeyMetadata!.KeyId!, '--generate', '--wrapping-key-spec', 'RSA_2048', '--json'])).stdout);
+    expect(imported).toMatchObject({ keyState: 'Enabled', origin: 'EXTERNAL' });
+    const policy = JSON.parse((await sealpost(['kms', 'policy', '--sender-role', 'arn:aws:iam::111122223333:role/s', '--receiver-role', 'arn:aws:iam::111122223333:role/r', '--admin-role', 'arn:aws:iam::111122223333:role/a'])).stdout);
+    for (const statement of [...policy.signingKeyPolicy.Statement, ...policy.encryptionKeyPolicy.Statement]) expect(statement.Principal.AWS).toMatch(/^arn:aws:iam::111122223333:/);
+    expect(policy.signingKeyPolicy.Statement.map((s: { Sid: string }) => s.Sid)).toEqual(['EnableIamPolicies', 'KeyAdministration', 'SenderSigns', 'ReceiverVerifies']);
+  });
+});
