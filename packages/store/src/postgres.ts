@@ -1,5 +1,6 @@
 import pg from 'pg';
 import { SealpostError, type SigningAlgorithm } from '@sealpost/envelope';
+import { groupCommit, type Settled } from './group-commit.ts';
 import { sameBytes } from './stored-message.ts';
 import type { ListOptions, MessageStore, PutResult, StoredMessage, StoredMessageSummary } from './types.ts';
 
@@ -11,6 +12,11 @@ export interface PostgresStoreOptions {
   readonly schema?: string;
   /** Most pooled connections. @defaultValue 10 */
   readonly maxConnections?: number;
+  /**
+   * Most messages written by one INSERT when puts arrive together (group commit); a put that
+   * finds the store idle is written at once, alone. @defaultValue 64
+   */
+  readonly maxBatch?: number;
   /** Shown in pg_stat_activity, to tell Sealpost's connections apart. @defaultValue 'sealpost' */
   readonly applicationName?: string;
 }
@@ -46,6 +52,12 @@ function isTransient(error: unknown): boolean {
   );
 }
 
+function asStoreError(error: unknown, what: string): SealpostError {
+  if (error instanceof SealpostError) return error;
+  const message = `PostgreSQL ${what}: ${(error as Error)?.message ?? String(error)}`;
+  return new SealpostError('STORE_UNAVAILABLE', message, { cause: error, ...(isTransient(error) ? {} : { transient: false }) });
+}
+
 const COLUMNS = 'id, sender_key_id, sender_algorithm, recipients, created_at, received_at, payload_name, content_type, size, payload_sha256, metadata';
 
 function summaryOf(row: Record<string, unknown>): StoredMessageSummary {
@@ -74,13 +86,58 @@ export function createPostgresStore(options: PostgresStoreOptions): MessageStore
   const pool = new pg.Pool({ connectionString: options.connectionString, max: options.maxConnections ?? 10, connectionTimeoutMillis: 5000, application_name: options.applicationName ?? 'sealpost' });
   // An idle client losing its connection must not crash the process; the next query reconnects.
   pool.on('error', () => undefined);
+  const maxBatch = options.maxBatch ?? 64;
+  if (!Number.isInteger(maxBatch) || maxBatch < 1 || maxBatch > 1000) throw new SealpostError('CONFIG_INVALID', `maxBatch must be an integer from 1 to 1000, got ${String(maxBatch)}`);
   const table = `"${schema}".messages`;
   let closing: Promise<void> | undefined;
   const fail = (error: unknown, what: string): never => {
-    if (error instanceof SealpostError) throw error;
-    if (isTransient(error)) throw new SealpostError('STORE_UNAVAILABLE', `PostgreSQL ${what}: ${(error as Error).message}`, { cause: error });
-    throw new SealpostError('STORE_UNAVAILABLE', `PostgreSQL ${what}: ${(error as Error).message}`, { cause: error, transient: false });
+    throw asStoreError(error, what);
   };
+  const COLUMN_COUNT = 14;
+  const rowOf = (m: StoredMessage) => [
+    m.id, m.senderKeyId, m.senderAlgorithm, m.recipients, m.createdAt, m.receivedAt, m.payloadName, m.contentType, m.payload.length,
+    Buffer.from(m.payload), Buffer.from(m.payloadSha256), JSON.stringify(m.metadata), Buffer.from(m.manifest), Buffer.from(m.signature),
+  ];
+  const insertSql = (rows: number) => {
+    const tuples = Array.from({ length: rows }, (_, r) => `(${Array.from({ length: COLUMN_COUNT }, (_, c) => `$${r * COLUMN_COUNT + c + 1}`).join(', ')})`);
+    return `INSERT INTO ${table} (id, sender_key_id, sender_algorithm, recipients, created_at, received_at, payload_name, content_type, size, payload, payload_sha256, metadata, manifest, signature)
+      VALUES ${tuples.join(', ')} ON CONFLICT (id) DO NOTHING RETURNING id`;
+  };
+
+  // One multi-row INSERT, one commit: every row in it is durable when it returns. An id that
+  // was not inserted (already stored, or twice in this batch) is a duplicate when its stored
+  // manifest is byte-identical, and a replay otherwise.
+  const writeBatch = async (messages: readonly StoredMessage[]): Promise<Settled<PutResult>[]> => {
+    const { rows: inserted } = await pool.query<{ id: string }>({ name: `sealpost-put-${messages.length}`, text: insertSql(messages.length), values: messages.flatMap(rowOf) });
+    const fresh = new Set(inserted.map((r) => r.id));
+    const conflicts = messages.filter((m) => !fresh.delete(m.id));
+    const stored = new Map<string, Buffer>();
+    if (conflicts.length > 0) {
+      const { rows } = await pool.query<{ id: string; manifest: Buffer }>(`SELECT id, manifest FROM ${table} WHERE id = ANY($1::uuid[])`, [conflicts.map((m) => m.id)]);
+      for (const row of rows) stored.set(row.id, row.manifest);
+    }
+    const claimed = new Set(inserted.map((r) => r.id));
+    return messages.map((m): Settled<PutResult> => {
+      if (claimed.delete(m.id)) return { ok: true, value: 'stored' };
+      const manifest = stored.get(m.id);
+      if (manifest && sameBytes(manifest, m.manifest)) return { ok: true, value: 'duplicate' };
+      return { ok: false, error: new SealpostError('REPLAY_DETECTED', `message ${m.id} was already stored with a different manifest`) };
+    });
+  };
+  const putGrouped = groupCommit<StoredMessage, PutResult>(
+    async (messages) => {
+      try {
+        return await writeBatch(messages);
+      } catch (error) {
+        // A row the database refuses must not fail the good rows beside it: retry them one by one.
+        if (messages.length > 1 && !isTransient(error)) return Promise.all(messages.map((m) => writeBatch([m]).then((r) => r[0]!, (e: unknown) => ({ ok: false as const, error: asStoreError(e, 'put') }))));
+        throw asStoreError(error, 'put');
+      }
+    },
+    (m) => m.payload.length + m.manifest.length,
+    { maxBatch, maxBatchBytes: 4 * 1024 * 1024, maxInFlight: 2 },
+  );
+
   return {
     async init() {
       const client = await pool.connect().catch((error: unknown) => fail(error, 'connect'));
@@ -110,21 +167,7 @@ export function createPostgresStore(options: PostgresStoreOptions): MessageStore
         client.release();
       }
     },
-    async put(m: StoredMessage): Promise<PutResult> {
-      try {
-        const inserted = await pool.query(
-          `INSERT INTO ${table} (id, sender_key_id, sender_algorithm, recipients, created_at, received_at, payload_name, content_type, size, payload, payload_sha256, metadata, manifest, signature)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) ON CONFLICT (id) DO NOTHING RETURNING id`,
-          [m.id, m.senderKeyId, m.senderAlgorithm, m.recipients, m.createdAt, m.receivedAt, m.payloadName, m.contentType, m.payload.length, Buffer.from(m.payload), Buffer.from(m.payloadSha256), JSON.stringify(m.metadata), Buffer.from(m.manifest), Buffer.from(m.signature)],
-        );
-        if (inserted.rowCount === 1) return 'stored';
-        const { rows } = await pool.query<{ manifest: Buffer }>(`SELECT manifest FROM ${table} WHERE id = $1`, [m.id]);
-        if (rows[0] && sameBytes(rows[0].manifest, m.manifest)) return 'duplicate';
-        throw new SealpostError('REPLAY_DETECTED', `message ${m.id} was already stored with a different manifest`);
-      } catch (error) {
-        return fail(error, 'put');
-      }
-    },
+    put: (message) => putGrouped(message),
     async get(id) {
       try {
         const { rows } = await pool.query(`SELECT ${COLUMNS}, payload, manifest, signature FROM ${table} WHERE id = $1`, [id]);

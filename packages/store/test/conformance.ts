@@ -75,6 +75,17 @@ export function describeMessageStoreConformance(name: string, makeStore: () => P
       expect(results.filter((r) => r === 'duplicate')).toHaveLength(29);
     });
 
+    it('settles each of many concurrent puts on its own: new ones stored, a replay among them rejected', async () => {
+      const first = sampleMessage();
+      expect(await store.put(first)).toBe('stored');
+      const fresh = Array.from({ length: 40 }, () => sampleMessage());
+      const results = await Promise.allSettled([...fresh.map((m) => store.put(m)), store.put({ ...first, manifest: randomBytes(200) }), store.put(first)]);
+      expect(results.slice(0, 40).map((r) => (r.status === 'fulfilled' ? r.value : 'rejected'))).toEqual(fresh.map(() => 'stored'));
+      expect(results[40]!.status === 'rejected' && isSealpostError(results[40]!.reason, 'REPLAY_DETECTED')).toBe(true);
+      expect(results[41]).toEqual({ status: 'fulfilled', value: 'duplicate' });
+      expect((await store.list({ limit: 100 })).length).toBe(41);
+    });
+
     it('lists by id (time order) with limit and paging', async () => {
       const ids: string[] = [];
       for (let i = 0; i < 5; i++) {

@@ -77,6 +77,30 @@ describe('store specifics', () => {
     }
   });
 
+  it('PostgreSQL: a row the database refuses fails alone, not the batch it was written with', async () => {
+    const schema = `t_${randomUUID().replace(/-/g, '')}`;
+    const store = createPostgresStore({ connectionString: PG_URL, schema, maxConnections: 2 });
+    const admin = new pg.Client({ connectionString: PG_URL });
+    await admin.connect();
+    try {
+      await store.init();
+      // jsonb cannot hold U+0000: PostgreSQL refuses the row (SQLSTATE 22P05), a permanent failure.
+      const bad = sampleMessage({ metadata: { note: 'nul \u0000 here' } });
+      const good = Array.from({ length: 20 }, () => sampleMessage());
+      const results = await Promise.allSettled([...good.slice(0, 10).map((m) => store.put(m)), store.put(bad), ...good.slice(10).map((m) => store.put(m))]);
+      const rejected = results.filter((r) => r.status === 'rejected');
+      expect(rejected).toHaveLength(1);
+      expect((rejected[0] as PromiseRejectedResult).reason).toMatchObject({ code: 'STORE_UNAVAILABLE', transient: false });
+      expect(results.filter((r) => r.status === 'fulfilled' && r.value === 'stored')).toHaveLength(20);
+      expect(await store.get(bad.id)).toBeUndefined();
+      expect((await store.list({ limit: 100 })).map((m) => m.id).sort()).toEqual(good.map((m) => m.id).sort());
+    } finally {
+      await store.close();
+      await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+      await admin.end();
+    }
+  });
+
   it('PostgreSQL: a dropped connection is STORE_UNAVAILABLE (transient) and the pool recovers', async () => {
     const schema = `t_${randomUUID().replace(/-/g, '')}`;
     const applicationName = `sealpost-test-${randomUUID()}`;
