@@ -7,7 +7,7 @@ import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startFauxqs } from 'fauxqs';
+import { buildApp } from 'fauxqs';
 import pino from 'pino';
 import { createLocalKeyUnwrapper, createLocalKeyWrapper, createLocalSigner, createLocalTrustedSender, createOpener, createTrustStore, generateLocalKeyPair } from '@sealpost/envelope';
 import { createReceiverMetrics, startReceiver } from '@sealpost/receiver';
@@ -15,8 +15,10 @@ import { createSender } from '@sealpost/sender';
 import { createSqliteStore } from '@sealpost/store';
 import { createSqsTransport } from '@sealpost/transport';
 
-const emulator = process.env.SEALPOST_EXAMPLE_QUEUE_URL ? undefined : await startFauxqs({ port: 0, logger: false });
-const client = emulator ? new SQSClient({ endpoint: emulator.address, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } }) : new SQSClient({});
+// The emulator listens on the loopback address only (fauxqs's startFauxqs would take every interface).
+const emulator = process.env.SEALPOST_EXAMPLE_QUEUE_URL ? undefined : buildApp({ logger: false });
+const endpoint = emulator ? await emulator.listen({ port: 0, host: '127.0.0.1' }) : undefined;
+const client = endpoint ? new SQSClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } }) : new SQSClient({});
 const queueUrl = process.env.SEALPOST_EXAMPLE_QUEUE_URL ?? (await client.send(new CreateQueueCommand({ QueueName: 'sealpost-example' }))).QueueUrl!;
 const deadLetterQueueUrl = process.env.SEALPOST_EXAMPLE_DLQ_URL ?? (await client.send(new CreateQueueCommand({ QueueName: 'sealpost-example-dead' }))).QueueUrl!;
 
@@ -37,4 +39,4 @@ while ((await store.list()).length < results.length) await new Promise((resolve)
 console.log(`stored ${(await store.list()).length} messages`);
 await worker.stop();
 client.destroy();
-await emulator?.stop();
+await emulator?.close();

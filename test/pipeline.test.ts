@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { Queue } from 'bullmq';
-import { startFauxqs } from 'fauxqs';
+import { startSqsEmulator } from './support/sqs-emulator.ts';
 import dynalite from 'dynalite';
 import type { AddressInfo } from 'node:net';
 import { Redis } from 'ioredis';
@@ -161,7 +161,7 @@ describe('send -> transport -> receiver worker -> store', () => {
 
   for (const backend of ['PostgreSQL', 'DynamoDB'] as const) {
     it(`SQS (fauxqs) + ${backend}: every message stored once; poison in the dead-letter queue with its reason as attributes`, async () => {
-      const fauxqs = await startFauxqs({ port: 0, logger: false });
+      const fauxqs = await startSqsEmulator();
       const dynamo = dynalite({ createTableMs: 0 });
       await new Promise<void>((done) => dynamo.listen(0, '127.0.0.1', done));
       const dynamoUrl = `http://127.0.0.1:${(dynamo.address() as AddressInfo).port}`;
@@ -211,7 +211,7 @@ describe('send -> transport -> receiver worker -> store', () => {
   }
 
   it('sealpost send of a directory of 1,000 files to BullMQ and to SQS: all 1,000 stored, and the summary counts match', async () => {
-    const fauxqs = await startFauxqs({ port: 0, logger: false });
+    const fauxqs = await startSqsEmulator();
     const sqs = new SQSClient({ endpoint: fauxqs.address, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
     AWS_ENV.AWS_ENDPOINT_URL_SQS = fauxqs.address;
     Object.assign(process.env, AWS_ENV);

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { Queue } from 'bullmq';
-import { startFauxqs } from 'fauxqs';
+import { startSqsEmulator } from './support/sqs-emulator.ts';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -78,7 +78,7 @@ describe('crash safety: the worker killed with SIGKILL at random moments, then r
     [
       'SQS',
       async () => {
-        const fauxqs = await startFauxqs({ port: 0, logger: false });
+        const fauxqs = await startSqsEmulator();
         AWS_ENV.AWS_ENDPOINT_URL_SQS = fauxqs.address;
         Object.assign(process.env, AWS_ENV);
         const sqs = new SQSClient({ endpoint: fauxqs.address, region: 'us-east-1' });

@@ -4,7 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
-import { startFauxqs } from 'fauxqs';
+import { startSqsEmulator } from '../../../test/support/sqs-emulator.ts';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLocalKeyUnwrapper, createLocalKeyWrapper, createLocalSigner, createLocalTrustedSender, createOpener, createSealer, createTrustStore, generateLocalKeyPair } from '@sealpost/envelope';
@@ -67,7 +67,7 @@ describe('the AWS Lambda SQS handler', () => {
   });
 
   it('with a dead-letter queue, permanent failures go there with their code and are not reported', async () => {
-    const fauxqs = await startFauxqs({ port: 0, logger: false });
+    const fauxqs = await startSqsEmulator();
     const client = new SQSClient({ endpoint: fauxqs.address, region: 'us-east-1', credentials: { accessKeyId: 't', secretAccessKey: 't' } });
     try {
       const { QueueUrl } = await client.send(new CreateQueueCommand({ QueueName: `dead-${randomUUID()}` }));

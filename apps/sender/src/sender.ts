@@ -33,7 +33,8 @@ export interface Sender {
   close(): Promise<void>;
 }
 
-const BATCH = 10;
+// Batches being handed to the transport at once: one is in the air while the next is sealed.
+const BATCHES_IN_FLIGHT = 2;
 
 /**
  * Creates a sender.
@@ -61,19 +62,28 @@ export function createSender(options: SenderOptions): Sender {
       const results: ({ id: string } | { error: SealpostError })[] = [];
       let done = 0;
       const sealed: { index: number; id: string; envelope: Uint8Array }[] = [];
-      // Sends full transport batches (SQS takes 10 at a time), or everything left when `all`.
+      const sending = new Set<Promise<void>>();
+      const sendBatch = (items: typeof sealed) => {
+        const sent: Promise<void> = transport
+          .sendBatch(items.map((i) => ({ envelope: i.envelope, options: { messageId: i.id } })))
+          .then(
+            () => items.forEach((item) => (results[item.index] = { id: item.id })),
+            (error: unknown) => items.forEach((item) => (results[item.index] = { error: asError(error) })),
+          )
+          .finally(() => {
+            sending.delete(sent);
+            done += items.length;
+            onProgress?.(done);
+          });
+        sending.add(sent);
+      };
+      // Hands over full transport batches (everything left when `all`), with a bounded number in the air.
       const flush = async (all: boolean) => {
-        while (sealed.length >= BATCH || (all && sealed.length > 0)) {
-          const items = sealed.splice(0, BATCH);
-          try {
-            await transport.sendBatch(items.map((i) => ({ envelope: i.envelope, options: { messageId: i.id } })));
-            for (const item of items) results[item.index] = { id: item.id };
-          } catch (error) {
-            for (const item of items) results[item.index] = { error: asError(error) };
-          }
-          done += items.length;
-          onProgress?.(done);
+        while (sealed.length >= transport.batchSize || (all && sealed.length > 0)) {
+          sendBatch(sealed.splice(0, transport.batchSize));
+          while (sending.size >= BATCHES_IN_FLIGHT) await Promise.race(sending);
         }
+        if (all) await Promise.all(sending);
       };
       let index = 0;
       let pending: Promise<void>[] = [];

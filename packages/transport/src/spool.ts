@@ -95,6 +95,8 @@ export function createSpoolTransport(directory: string, options: SpoolOptions = 
 
   const sender: TransportSender = {
     maxEnvelopeBytes,
+    // Each file is written and synced on its own; a batch only groups the progress reports.
+    batchSize: 10,
     send,
     async sendBatch(items) {
       for (const item of items) await send(item.envelope, item.options);

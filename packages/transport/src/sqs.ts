@@ -85,6 +85,8 @@ export function createSqsTransport(options: SqsOptions): { sender: TransportSend
 
   const sender: TransportSender = {
     maxEnvelopeBytes,
+    // SendMessageBatch takes ten entries.
+    batchSize: 10,
     async send(envelope, sendOptions) {
       const body = entry(envelope, sendOptions);
       await client.send(new SendMessageCommand({ QueueUrl: options.queueUrl, ...body })).catch(unavailable('SendMessage'));

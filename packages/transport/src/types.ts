@@ -32,6 +32,8 @@ export interface TransportSender {
   sendBatch(items: readonly { envelope: Uint8Array; options?: SendOptions }[]): Promise<void>;
   /** Largest envelope this transport accepts, in bytes; `send` rejects larger ones with MESSAGE_TOO_LARGE. */
   readonly maxEnvelopeBytes: number;
+  /** Envelopes worth handing to one `sendBatch` call: what the backend takes in one request. */
+  readonly batchSize: number;
   close(): Promise<void>;
 }
 

@@ -1,15 +1,15 @@
 import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { randomUUID } from 'node:crypto';
-import { startFauxqs } from 'fauxqs';
+import { startSqsEmulator, type SqsEmulator } from '../../../test/support/sqs-emulator.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSqsTransport, openTransport } from '../src/index.ts';
 import { describeTransportConformance } from './conformance.ts';
 
-let server: Awaited<ReturnType<typeof startFauxqs>>;
+let server: SqsEmulator;
 let client: SQSClient;
 
 beforeAll(async () => {
-  server = await startFauxqs({ port: 0, logger: false });
+  server = await startSqsEmulator();
   client = new SQSClient({ endpoint: server.address, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
 });
 
