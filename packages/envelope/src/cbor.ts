@@ -12,7 +12,35 @@ import { SealpostError, type ErrorCode } from './errors.ts';
  * untrusted bytes stays with cborg (strict mode), and every decoded value must re-encode to
  * exactly the bytes it came from.
  */
-export type CborValue = number | string | Uint8Array | readonly CborValue[] | { readonly [key: string]: CborValue };
+export type CborValue = number | string | Uint8Array | EncodedCbor | readonly CborValue[] | { readonly [key: string]: CborValue };
+
+/**
+ * A value already in deterministic CBOR, written as it is: lets a caller encode a part that
+ * stays the same across messages (the recipient list) once.
+ */
+export class EncodedCbor {
+  readonly bytes: Uint8Array;
+  constructor(bytes: Uint8Array) {
+    this.bytes = bytes;
+  }
+}
+
+const encodedOnce = new WeakMap<object, EncodedCbor>();
+
+/**
+ * The encoding of `value` as `toCbor` maps it, computed once per object when the object is
+ * frozen (so it cannot change under the cache): for parts that the same object brings to many
+ * messages. An unfrozen object is encoded each time.
+ */
+export function encodeOnce<T extends object>(value: T, toCbor: (value: T) => CborValue): CborValue {
+  if (!Object.isFrozen(value)) return toCbor(value);
+  let encoded = encodedOnce.get(value);
+  if (!encoded) {
+    encoded = new EncodedCbor(encodeCanonical(toCbor(value)));
+    encodedOnce.set(value, encoded);
+  }
+  return encoded;
+}
 
 /** Writes into one growing buffer: encoding allocates once or twice per value, not per item. */
 class Writer {
@@ -57,6 +85,12 @@ class Writer {
     this.length += bytes.length;
   }
 
+  raw(bytes: Uint8Array): void {
+    this.reserve(bytes.length);
+    this.buffer.set(bytes, this.length);
+    this.length += bytes.length;
+  }
+
   text(value: string): void {
     const length = Buffer.byteLength(value, 'utf8');
     this.head(3, length);
@@ -83,6 +117,8 @@ function write(w: Writer, value: unknown): void {
     w.text(value);
   } else if (value instanceof Uint8Array) {
     w.bytes(2, value);
+  } else if (value instanceof EncodedCbor) {
+    w.raw(value.bytes);
   } else if (Array.isArray(value)) {
     w.head(4, value.length);
     for (const item of value) write(w, item);

@@ -1,4 +1,4 @@
-import { decodeCanonical, encodeCanonical } from './cbor.ts';
+import { decodeCanonical, encodeCanonical, encodeOnce } from './cbor.ts';
 import { needs } from './errors.ts';
 import { isSigningAlgorithm } from './algorithms.ts';
 import { expectMap, isKeyId } from './format/header.ts';
@@ -25,7 +25,8 @@ export function encodeManifest(manifest: Manifest): Uint8Array {
       size: manifest.payload.size,
       type: manifest.payload.contentType,
     },
-    recipients: manifest.recipients,
+    // The same list (by identity) in every manifest of a sealer: encoded once.
+    recipients: encodeOnce(manifest.recipients, (list) => list),
     sender: { alg: manifest.sender.algorithm, kid: manifest.sender.keyId },
     version: MANIFEST_VERSION,
   });

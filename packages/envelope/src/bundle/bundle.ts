@@ -23,30 +23,43 @@ export function bundleHead(payloadName: string, payloadSize: number, mtimeSecond
   return head;
 }
 
+/** Writes the manifest and signature entries at `offset` of a zero-filled `target`; returns where they end. */
+function writeEvidence(target: Buffer, offset: number, manifest: Uint8Array, signature: Uint8Array, mtimeSeconds: number): number {
+  for (const [name, data] of [[MANIFEST_ENTRY, manifest], [SIGNATURE_ENTRY, signature]] as const) {
+    writeHeader(target, offset, name, data.length, mtimeSeconds);
+    target.set(data, offset + BLOCK);
+    offset += entryBytes(data.length);
+  }
+  return offset;
+}
+
 /** Everything after the payload bytes: their padding, the manifest and signature entries, two end blocks. */
 export function bundleTail(payloadSize: number, manifest: Uint8Array, signature: Uint8Array, mtimeSeconds: number): Buffer {
   const padding = entryBytes(payloadSize) - BLOCK - payloadSize;
   const tail = Buffer.alloc(padding + entryBytes(manifest.length) + entryBytes(signature.length) + 2 * BLOCK);
-  let offset = padding;
-  for (const [name, data] of [[MANIFEST_ENTRY, manifest], [SIGNATURE_ENTRY, signature]] as const) {
-    writeHeader(tail, offset, name, data.length, mtimeSeconds);
-    tail.set(data, offset + BLOCK);
-    offset += entryBytes(data.length);
-  }
+  writeEvidence(tail, padding, manifest, signature, mtimeSeconds);
   return tail;
 }
 
+/** Payloads up to this size are copied into one bundle buffer: one cipher update costs less than three. */
+const COPY_PAYLOADS_UP_TO = 64 * 1024;
+
 /**
- * The bundle as three consecutive parts: a tar archive of the payload file, `manifest.cbor`
- * and `manifest.sig`, in that order, ended by two zero blocks. `mtimeSeconds` is the
- * manifest's creation time. The payload is not copied.
+ * The bundle: a tar archive of the payload file, `manifest.cbor` and `manifest.sig`, in that
+ * order, ended by two zero blocks. `mtimeSeconds` is the manifest's creation time. Returned as
+ * consecutive parts: one buffer for a small payload, and for a large one head, payload (not
+ * copied) and tail.
  */
-export function bundleParts(parts: BundleParts, mtimeSeconds: number): [Buffer, Uint8Array, Buffer] {
-  return [
-    bundleHead(parts.payloadName, parts.payload.length, mtimeSeconds),
-    parts.payload,
-    bundleTail(parts.payload.length, parts.manifest, parts.signature, mtimeSeconds),
-  ];
+export function bundleParts(parts: BundleParts, mtimeSeconds: number): Uint8Array[] {
+  const size = parts.payload.length;
+  if (size > COPY_PAYLOADS_UP_TO) {
+    return [bundleHead(parts.payloadName, size, mtimeSeconds), parts.payload, bundleTail(size, parts.manifest, parts.signature, mtimeSeconds)];
+  }
+  const bundle = Buffer.alloc(entryBytes(size) + entryBytes(parts.manifest.length) + entryBytes(parts.signature.length) + 2 * BLOCK);
+  writeHeader(bundle, 0, parts.payloadName, size, mtimeSeconds);
+  bundle.set(parts.payload, BLOCK);
+  writeEvidence(bundle, entryBytes(size), parts.manifest, parts.signature, mtimeSeconds);
+  return [bundle];
 }
 
 /** Size limits of each bundle entry, in order. */

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { decodeCanonical, encodeCanonical } from '../cbor.ts';
+import { decodeCanonical, encodeCanonical, encodeOnce } from '../cbor.ts';
 import { SealpostError, needs, type ErrorCode } from '../errors.ts';
 import { isWrappingAlgorithm, WRAPPING_ALGORITHMS } from '../algorithms.ts';
 import type { WrappingAlgorithm } from '../keys/types.ts';
@@ -61,7 +61,8 @@ export function encodeHeader(header: EnvelopeHeader): { bytes: Buffer; hash: Buf
     compression: header.compression,
     commitment: header.commitment,
     frameSize: header.frameSize,
-    recipients: header.recipients.map((r) => ({ alg: r.algorithm, key: r.wrappedKey, kid: r.keyId })),
+    // A reused data key brings the same recipient list to every message it seals: encoded once.
+    recipients: encodeOnce(header.recipients, (list) => list.map((r) => ({ alg: r.algorithm, key: r.wrappedKey, kid: r.keyId }))),
     salt: header.salt,
   });
   const bytes = Buffer.allocUnsafe(PREFIX_BYTES + cbor.length);

@@ -33,7 +33,8 @@ async function freshDataKey(wrappers: readonly KeyWrapper[]): Promise<DataKey> {
   key.fill(0);
   return {
     key: keyObject,
-    recipients: wrappers.map((w, i) => ({ keyId: w.keyId, algorithm: w.algorithm, wrappedKey: wrapped[i]! })),
+    // Frozen: the header encoder may then encode this list once for every message under the key.
+    recipients: Object.freeze(wrappers.map((w, i) => ({ keyId: w.keyId, algorithm: w.algorithm, wrappedKey: wrapped[i]! }))),
   };
 }
 

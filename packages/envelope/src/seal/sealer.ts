@@ -145,7 +145,8 @@ export function createSealer(options: SealerOptions): Sealer {
   const reuse = options.dataKeyReuse === true ? {} : options.dataKeyReuse || undefined;
   const context: SealContext = {
     signer: options.signer,
-    recipientIds: options.recipients.map((r) => r.keyId),
+    // Frozen: the manifest encoder may then encode this list once for every message.
+    recipientIds: Object.freeze(options.recipients.map((r) => r.keyId)),
     dataKeys: createDataKeySource(options.recipients, reuse),
     compression,
     frameSize,
