@@ -26,7 +26,7 @@ const BATCHES_IN_FLIGHT = 2;
 
 /** Results the targets need. */
 export interface QueueResults {
-  readonly bullmq: { readonly bareRate: number; readonly sealpostRate: number };
+  readonly bullmq: { readonly bareRate: number; readonly barePostgresRate: number; readonly sealpostRate: number };
   readonly sqs: { readonly bareRate: number; readonly sealpostRate: number };
   readonly eventLoopP99Ms: number;
 }
@@ -136,6 +136,37 @@ async function bareBullmqRun(count: number, prefix: string): Promise<Run> {
   return { rate, latenciesMs: tracker.latenciesMs };
 }
 
+/** What one would write by hand: a BullMQ worker inserting each payload into PostgreSQL, no cryptography. */
+async function bareBullmqPostgresRun(count: number, prefix: string): Promise<Run> {
+  const payload = Buffer.alloc(1024, 0x61).toString('base64');
+  const name = `bare-pg-${randomUUID()}`;
+  const db = await pgSchema();
+  const pool = new pg.Pool({ connectionString: PG_URL, max: 10 });
+  await pool.query(`CREATE SCHEMA "${db.schema}"`);
+  await pool.query(`CREATE TABLE "${db.schema}".messages (id uuid PRIMARY KEY, payload bytea NOT NULL, received_at timestamptz NOT NULL)`);
+  const queue = new Queue(name, { connection: REDIS, prefix });
+  const tracker = drainTracker(count);
+  const worker = new Worker(
+    name,
+    async (job) => {
+      await pool.query(`INSERT INTO "${db.schema}".messages (id, payload, received_at) VALUES ($1, $2, now()) ON CONFLICT (id) DO NOTHING`, [job.data.id, Buffer.from(job.data.payload, 'base64')]);
+      tracker.handled(job.timestamp);
+    },
+    { connection: REDIS, prefix, concurrency: BULLMQ_CONCURRENCY },
+  );
+  await worker.waitUntilReady();
+  const started = performance.now();
+  await inBatches(count, 100, (from, to) => queue.addBulk(Array.from({ length: to - from }, () => ({ name: 'm', data: { id: randomUUID(), payload }, opts: { removeOnComplete: true } }))));
+  await tracker.drained;
+  const rate = count / ((performance.now() - started) / 1000);
+  await worker.close();
+  await queue.obliterate({ force: true }).catch(() => undefined);
+  await queue.close();
+  await pool.end();
+  await db.drop();
+  return { rate, latenciesMs: tracker.latenciesMs };
+}
+
 async function bareSqsRun(client: SQSClient, count: number): Promise<Run> {
   const payload = Buffer.alloc(1024, 0x61).toString('base64');
   const { QueueUrl } = await client.send(new CreateQueueCommand({ QueueName: `bare-${randomUUID()}` }));
@@ -209,9 +240,11 @@ export async function queueSection(quick: boolean): Promise<{ rows: Row[]; resul
   const bullmqCount = quick ? 50 : 5000;
   const prefix = `sealpost-bench-${randomUUID()}`;
   const bullmqBare: Run[] = [];
+  const bullmqBarePostgres: Run[] = [];
   const bullmqSealpost: Run[] = [];
   for (let run = 0; run < runs; run++) {
     bullmqBare.push(await bareBullmqRun(bullmqCount, prefix));
+    bullmqBarePostgres.push(await bareBullmqPostgresRun(bullmqCount, prefix));
     const queue = `sealpost-${randomUUID()}`;
     const transport = createBullmqTransport({ redisUrl: 'redis://127.0.0.1:6379', queue, prefix, concurrency: BULLMQ_CONCURRENCY });
     bullmqSealpost.push(await sealpostRun(keys, bullmqCount, transport));
@@ -243,11 +276,12 @@ export async function queueSection(quick: boolean): Promise<{ rows: Row[]; resul
   return {
     rows: [
       ...rows(section, 'BullMQ', bullmqBare, bullmqSealpost, bullmqCount, note),
+      { section, name: 'BullMQ: bare worker inserting each payload into PostgreSQL: throughput', value: samples(bullmqBarePostgres.map((r) => r.rate)), unit: 'msg/s', note: `${bullmqCount} messages per run, ${bullmqBarePostgres.length} runs; one INSERT per job, no cryptography` },
       ...rows(section, 'SQS (emulator)', sqsBare, sqsSealpost, sqsCount, note),
       { section, name: 'Sealpost: event-loop delay p99 under load', value: { median: eventLoopP99Ms, min: eventLoopP99Ms, max: eventLoopP99Ms, reps: 1 }, unit: 'ms', note: 'perf_hooks.monitorEventLoopDelay, the worst run; BullMQ renews locks every 15 s, SQS visibility is extended by a heartbeat' },
     ],
     results: {
-      bullmq: { bareRate: median(bullmqBare), sealpostRate: median(bullmqSealpost) },
+      bullmq: { bareRate: median(bullmqBare), barePostgresRate: median(bullmqBarePostgres), sealpostRate: median(bullmqSealpost) },
       sqs: { bareRate: median(sqsBare), sealpostRate: median(sqsSealpost) },
       eventLoopP99Ms,
     },

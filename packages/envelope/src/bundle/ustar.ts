@@ -103,8 +103,13 @@ export function readHeader(block: Uint8Array): EntryHeader {
   return { name, size, mtimeSeconds };
 }
 
-/** True when every byte of `bytes` is zero. */
+const ZEROS = new Uint8Array(BLOCK);
+
+/** True when every byte of `bytes` is zero (compared a block at a time, natively). */
 export function isZero(bytes: Uint8Array): boolean {
-  for (let i = 0; i < bytes.length; i++) if (bytes[i] !== 0) return false;
+  for (let offset = 0; offset < bytes.length; offset += BLOCK) {
+    const n = Math.min(BLOCK, bytes.length - offset);
+    if (Buffer.compare(bytes.subarray(offset, offset + n), ZEROS.subarray(0, n)) !== 0) return false;
+  }
   return true;
 }
