@@ -11,16 +11,14 @@ import { startSqsEmulator } from './support/sqs-emulator.ts';
 import dynalite from 'dynalite';
 import type { AddressInfo } from 'node:net';
 import { Redis } from 'ioredis';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AWS_ENV, CLI, spawnReceiver, until } from './support/receiver.ts';
+import { PG_URL, REDIS_URL, dropSchema } from './support/servers.ts';
 import { createLocalKeyWrapper, createLocalSigner, createLocalTrustedSender, createSealer, decodeManifest, DEFAULT_LIMITS, uuidv7 } from '@sealpost/envelope';
 import { createDynamoDbStore, createPostgresStore, createRedisStore, createSqliteStore, type MessageStore } from '@sealpost/store';
 import { openTransport } from '@sealpost/transport';
 
 const run = promisify(execFile);
-const PG_URL = process.env.SEALPOST_TEST_POSTGRES ?? 'postgres://postgres@127.0.0.1:5432/test';
-const REDIS_URL = process.env.SEALPOST_TEST_REDIS ?? 'redis://127.0.0.1:6379';
 let dir: string;
 
 beforeAll(async () => {
@@ -151,10 +149,7 @@ describe('send -> transport -> receiver worker -> store', () => {
         const keys = await redis.keys(`${prefix}*`);
         if (keys.length) await redis.del(...keys);
         redis.disconnect();
-        const admin = new pg.Client({ connectionString: PG_URL });
-        await admin.connect();
-        await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-        await admin.end();
+        await dropSchema(schema);
       }
     });
   }
@@ -202,10 +197,7 @@ describe('send -> transport -> receiver worker -> store', () => {
         sqs.destroy();
         await fauxqs.stop();
         await new Promise((done) => dynamo.close(done));
-        const admin = new pg.Client({ connectionString: PG_URL });
-        await admin.connect();
-        await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-        await admin.end();
+        await dropSchema(schema);
       }
     });
   }

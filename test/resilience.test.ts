@@ -9,7 +9,6 @@ import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { Queue } from 'bullmq';
 import { startSqsEmulator } from './support/sqs-emulator.ts';
 import { Redis } from 'ioredis';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLocalKeyWrapper, createLocalSigner } from '@sealpost/envelope';
 import { createSender } from '@sealpost/sender';
@@ -17,10 +16,9 @@ import { createPostgresStore, createSqliteStore, type MessageStore } from '@seal
 import { openTransport } from '@sealpost/transport';
 import { startTcpProxy } from './support/tcp-proxy.ts';
 import { AWS_ENV, CLI, spawnReceiver, until } from './support/receiver.ts';
+import { PG_URL, REDIS_URL, dropSchema } from './support/servers.ts';
 
 const run = promisify(execFile);
-const PG_URL = process.env.SEALPOST_TEST_POSTGRES ?? 'postgres://postgres@127.0.0.1:5432/test';
-const REDIS_URL = process.env.SEALPOST_TEST_REDIS ?? 'redis://127.0.0.1:6379';
 let dir: string;
 
 beforeAll(async () => {
@@ -162,10 +160,7 @@ describe('a store outage during a run', () => {
       const keys = await redis.keys(`${prefix}:*`);
       if (keys.length) await redis.del(...keys);
       redis.disconnect();
-      const admin = new pg.Client({ connectionString: PG_URL });
-      await admin.connect();
-      await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-      await admin.end();
+      await dropSchema(schema);
     }
   }, 300_000);
 });

@@ -21,41 +21,69 @@ function summarize(values: number[]): Measurement {
   return { median, min: sorted[0]!, max: sorted[sorted.length - 1]!, reps: values.length };
 }
 
+/** One operation measured by {@link interleaved}. */
+export type Operation =
+  | { readonly name: string; readonly sync: true; readonly run: () => unknown }
+  | { readonly name: string; readonly sync?: false; readonly run: () => Promise<unknown>; readonly concurrency: number };
+
+function syncRepetition(run: () => unknown, repMs: number): number {
+  let done = 0;
+  const started = performance.now();
+  const deadline = started + repMs;
+  while (performance.now() < deadline) {
+    for (let i = 0; i < 16; i++) run();
+    done += 16;
+  }
+  return done / ((performance.now() - started) / 1000);
+}
+
+async function oneRepetition(op: Operation, repMs: number): Promise<number> {
+  if (op.sync) return syncRepetition(op.run, repMs);
+  let done = 0;
+  const started = performance.now();
+  const deadline = started + repMs;
+  const run = op.run;
+  await Promise.all(
+    Array.from({ length: op.concurrency }, async () => {
+      while (performance.now() < deadline) {
+        await run();
+        done++;
+      }
+    }),
+  );
+  return done / ((performance.now() - started) / 1000);
+}
+
+/**
+ * Operations per second of several operations measured in turns: each repetition measures
+ * every operation once, so a burst of noise on this shared machine lands on all of them
+ * alike, and the ratios between them hold. One warm-up turn, then `plan.reps` turns.
+ */
+export async function interleaved(ops: readonly Operation[], plan: Plan): Promise<Map<string, Measurement>> {
+  const results = new Map<string, number[]>(ops.map((op) => [op.name, []]));
+  for (let rep = 0; rep <= plan.reps; rep++) {
+    for (const op of ops) {
+      const value = await oneRepetition(op, plan.repMs);
+      if (rep > 0) results.get(op.name)!.push(value);
+    }
+  }
+  return new Map([...results].map(([name, values]) => [name, summarize(values)]));
+}
+
 /**
  * Operations per second of an async operation run `concurrency` at a time: a warm-up
  * repetition, then `plan.reps` timed repetitions of about `plan.repMs` each.
  */
-export async function rate(op: () => Promise<unknown>, plan: Plan, concurrency = 1): Promise<Measurement> {
-  const results: number[] = [];
-  for (let rep = 0; rep <= plan.reps; rep++) {
-    let done = 0;
-    const started = performance.now();
-    const deadline = started + plan.repMs;
-    await Promise.all(
-      Array.from({ length: concurrency }, async () => {
-        while (performance.now() < deadline) {
-          await op();
-          done++;
-        }
-      }),
-    );
-    if (rep > 0) results.push(done / ((performance.now() - started) / 1000));
-  }
-  return summarize(results);
+export async function rate(run: () => Promise<unknown>, plan: Plan, concurrency = 1): Promise<Measurement> {
+  return (await interleaved([{ name: 'op', run, concurrency }], plan)).get('op')!;
 }
 
 /** Operations per second of a synchronous operation on the calling thread. */
-export function rateSync(op: () => unknown, plan: Plan): Measurement {
+export function rateSync(run: () => unknown, plan: Plan): Measurement {
   const results: number[] = [];
   for (let rep = 0; rep <= plan.reps; rep++) {
-    let done = 0;
-    const started = performance.now();
-    const deadline = started + plan.repMs;
-    while (performance.now() < deadline) {
-      for (let i = 0; i < 16; i++) op();
-      done += 16;
-    }
-    if (rep > 0) results.push(done / ((performance.now() - started) / 1000));
+    const value = syncRepetition(run, plan.repMs);
+    if (rep > 0) results.push(value);
   }
   return summarize(results);
 }

@@ -9,10 +9,6 @@ const CURVES = [['P-256', 'prime256v1', 'sha256'], ['P-384', 'secp384r1', 'sha38
 
 /** What the later sections compare against. */
 export interface Baseline {
-  p256SignSync: number;
-  p256VerifySync: number;
-  p256SignPool: number;
-  p256VerifyPool: number;
   aesGcmMBps: number;
   sha256MBps: number;
 }
@@ -47,7 +43,6 @@ export async function machineSection(plan: Plan, quick: boolean): Promise<{ rows
       { section, name: `ECDSA ${label} sign, thread pool`, value: signPool, unit: 'ops/s', note: '32 in flight' },
       { section, name: `ECDSA ${label} verify, thread pool`, value: verifyPool, unit: 'ops/s', note: '32 in flight' },
     );
-    if (label === 'P-256') Object.assign(baseline, { p256SignSync: signSync.median, p256VerifySync: verifySync.median, p256SignPool: signPool.median, p256VerifyPool: verifyPool.median });
   }
   for (const bits of quick ? [2048] : [2048, 3072, 4096]) {
     const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: bits });
