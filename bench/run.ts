@@ -48,11 +48,18 @@ const GiB = 1024 * 1024 * 1024;
 const limit = large.memory?.limitMbps ?? Math.min(baseline.aesGcmMBps, baseline.sha256MBps);
 const ratio = (a: number | undefined, b: number) => (a === undefined ? undefined : a / b);
 const target = (name: string, goal: string, value: number | undefined, min: number, detail: string): Target => ({ name, goal, ratio: value, met: value === undefined ? undefined : value >= min, detail });
+// One core's ceiling for a 1 KiB message: Sealpost's own steps (section 2b) plus the one ECDSA operation it must do.
+const signUs = 1e6 / messages.rawSign.median;
+const verifyUs = 1e6 / messages.rawVerify.median;
+const sealCeiling = 1e6 / (breakdown.sealStepsUs + signUs);
+const openCeiling = 1e6 / (breakdown.openStepsUs + verifyUs);
 const targets: Target[] = [
   target('1 KiB seal (reuse) vs raw P-256 sign, one thread', '>= 0.5x', ratio(reuse.seal.median, messages.rawSign.median), 0.5, `${Math.round(reuse.seal.median)} vs ${Math.round(messages.rawSign.median)} /s, measured in turns`),
   target('1 KiB seal (reuse) vs jose', '>= 4x', ratio(reuse.seal.median, joseResult.seal.median), 4, `${Math.round(reuse.seal.median)} vs ${Math.round(joseResult.seal.median)} /s`),
+  target('1 KiB seal (reuse) vs its one-core ceiling: own steps + one sign (proposed)', '>= 0.8x', ratio(reuse.seal.median, sealCeiling), 0.8, `${Math.round(reuse.seal.median)} vs ${Math.round(sealCeiling)} /s`),
   target('1 KiB open (cache) vs raw P-256 verify, one thread', '>= 0.5x', ratio(reuse.open.median, messages.rawVerify.median), 0.5, `${Math.round(reuse.open.median)} vs ${Math.round(messages.rawVerify.median)} /s, measured in turns`),
   target('1 KiB open (cache) vs jose', '>= 15x', ratio(reuse.open.median, joseResult.open.median), 15, `${Math.round(reuse.open.median)} vs ${Math.round(joseResult.open.median)} /s`),
+  target('1 KiB open (cache) vs its one-core ceiling: own steps + one verify (proposed)', '>= 0.8x', ratio(reuse.open.median, openCeiling), 0.8, `${Math.round(reuse.open.median)} vs ${Math.round(openCeiling)} /s`),
   target(`${large.memory?.label ?? '256 MiB'} seal (streaming, no disk) vs min(AES-GCM, SHA-256)`, '>= 0.5x', ratio(large.memory?.sealMbps, limit), 0.5, `${large.memory?.sealMbps.toFixed(0) ?? 'n/a'} vs ${limit.toFixed(0)} MB/s in turns; 256 MiB file to file on this disk ${large.sealMbps.get(MiB256)?.toFixed(0) ?? 'n/a'} MB/s`),
   target(`${large.memory?.label ?? '256 MiB'} open (from memory to the verified file) vs min(AES-GCM, SHA-256)`, '>= 0.5x', ratio(large.memory?.openMbps, limit), 0.5, `${large.memory?.openMbps.toFixed(0) ?? 'n/a'} vs ${limit.toFixed(0)} MB/s in turns; 256 MiB file to file on this disk ${large.openMbps.get(MiB256)?.toFixed(0) ?? 'n/a'} MB/s`),
   target('BullMQ to PostgreSQL vs bare BullMQ no-op', '>= 0.5x', ratio(queue.bullmq.sealpostRate, queue.bullmq.bareRate), 0.5, `${Math.round(queue.bullmq.sealpostRate)} vs ${Math.round(queue.bullmq.bareRate)} msg/s; event-loop p99 ${queue.eventLoopP99Ms.toFixed(1)} ms`),
@@ -66,20 +73,16 @@ const cpuModel = cpus()[0]?.model ?? 'unknown';
 const machine = `${cpuModel}, ${cpus().length} vCPUs, ${(totalmem() / 2 ** 30).toFixed(0)} GiB; Node ${process.versions.node}, OpenSSL ${process.versions.openssl}; ${new Date().toISOString().slice(0, 10)}`;
 const met = targets.filter((t) => t.met === true).length;
 const missed = targets.filter((t) => t.met === false).map((t) => t.name);
-const signUs = 1e6 / messages.rawSign.median;
-const verifyUs = 1e6 / messages.rawVerify.median;
-const sealCeiling = 1e6 / (breakdown.sealStepsUs + signUs);
+const n = (x: number) => Math.round(x).toLocaleString('en-US');
 const reading = [
-  `${met} of ${targets.filter((t) => t.met !== undefined).length} measured targets met.`,
-  `Sealpost with data-key reuse seals ${(reuse.seal.median / joseResult.seal.median).toFixed(1)}x and opens ${(reuse.open.median / joseResult.open.median).toFixed(1)}x as many 1 KiB messages per second as jose, which pays an RSA-4096 private decrypt on every open.`,
-  missed.length ? `Missed: ${missed.join('; ')}.` : 'Every measured target was met.',
-  `Why, in this run's numbers: Sealpost's own steps for one 1 KiB message cost ${breakdown.sealStepsUs.toFixed(1)} µs to seal and ${breakdown.openStepsUs.toFixed(1)} µs to open (section 2b), beside ${signUs.toFixed(1)} µs for a P-256 signature and ${verifyUs.toFixed(1)} µs for a verification;`,
-  `on one core, seal cannot exceed about ${Math.round(sealCeiling).toLocaleString('en-US')} msg/s, which is ${(sealCeiling / messages.rawSign.median).toFixed(2)}x the raw sign rate and ${(sealCeiling / joseResult.seal.median).toFixed(1)}x jose here`,
-  `(jose seals at ${Math.round(joseResult.seal.median).toLocaleString('en-US')} msg/s on this machine because WebCrypto runs its RSA encryption on the thread pool).`,
-  `Through BullMQ, a bare no-op worker moves ${Math.round(queue.bullmq.bareRate).toLocaleString('en-US')} msg/s; a bare worker that only inserts each payload into PostgreSQL moves ${Math.round(queue.bullmq.barePostgresRate).toLocaleString('en-US')}:`,
-  `persistence, not Sealpost, sets the pace, so the proposed target compares Sealpost with that worker.`,
-  `Large payloads: the streaming pipeline is measured without the disk for the targets; file-to-file rows show what this machine's file system adds.`,
-].join(' ');
+  `- ${met} of ${targets.filter((t) => t.met !== undefined).length} measured targets met.${missed.length ? ` Missed: ${missed.join('; ')}.` : ''}`,
+  `- Beside the peers: with data-key reuse Sealpost seals ${(reuse.seal.median / joseResult.seal.median).toFixed(1)}x and opens ${(reuse.open.median / joseResult.open.median).toFixed(1)}x as many 1 KiB messages per second as jose, which pays an RSA-4096 private decrypt on every open; jose seals at ${n(joseResult.seal.median)} msg/s here because WebCrypto runs its RSA encryption on the thread pool.`,
+  `- 1 KiB messages, in this run's numbers: Sealpost's own steps cost ${breakdown.sealStepsUs.toFixed(1)} µs to seal and ${breakdown.openStepsUs.toFixed(1)} µs to open (section 2b: HKDF, deterministic CBOR, tar, SHA-256, AES-GCM), beside ${signUs.toFixed(1)} µs for one P-256 signature and ${verifyUs.toFixed(1)} µs for one verification.`,
+  `  On one core (these two vCPUs give about one core of throughput) seal cannot exceed about ${n(sealCeiling)} msg/s, ${(sealCeiling / messages.rawSign.median).toFixed(2)}x the raw sign rate and ${(sealCeiling / joseResult.seal.median).toFixed(1)}x jose, and open about ${n(openCeiling)} msg/s, ${(openCeiling / joseResult.open.median).toFixed(1)}x jose.`,
+  `  Half the raw sign rate would leave ${signUs.toFixed(1)} µs for all of Sealpost's own steps; the proposed targets instead hold seal and open to 0.8x of their one-core ceilings, which measures what the code adds beyond the format's required work.`,
+  `- Through BullMQ, a bare no-op worker moves ${n(queue.bullmq.bareRate)} msg/s and a bare worker that only inserts each payload into PostgreSQL ${n(queue.bullmq.barePostgresRate)}: persistence, not Sealpost, sets the pace, so the proposed target compares Sealpost with that worker. The worker's event loop stayed under ${queue.eventLoopP99Ms.toFixed(0)} ms at p99, far from BullMQ's lock renewal (15 s).`,
+  `- Large payloads: the streaming pipeline is measured without the disk for the targets (AES-GCM and SHA-256 measured in turns with it); the file-to-file rows show what this machine's file system adds.`,
+].join('\n');
 
 const markdown = [
   '# Benchmarks',
@@ -92,7 +95,9 @@ const markdown = [
   '',
   targetTable(targets),
   '',
-  `Reading: ${reading}`,
+  '## Reading',
+  '',
+  reading,
   table(rows),
   '',
 ].join('\n');
