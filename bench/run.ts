@@ -53,6 +53,9 @@ const signUs = 1e6 / messages.rawSign.median;
 const verifyUs = 1e6 / messages.rawVerify.median;
 const sealCeiling = 1e6 / (breakdown.sealStepsUs + signUs);
 const openCeiling = 1e6 / (breakdown.openStepsUs + verifyUs);
+// Streaming open has three passes over the payload that this machine runs about one at a time: AES-GCM, SHA-256 and writing the file.
+const memory = large.memory;
+const openSerialMbps = memory ? 1 / (1 / memory.aesMbps + 1 / memory.sha256Mbps + 1 / memory.writeMbps) : undefined;
 const targets: Target[] = [
   target('1 KiB seal (reuse) vs raw P-256 sign, one thread', '>= 0.5x', ratio(reuse.seal.median, messages.rawSign.median), 0.5, `${Math.round(reuse.seal.median)} vs ${Math.round(messages.rawSign.median)} /s, measured in turns`),
   target('1 KiB seal (reuse) vs jose', '>= 4x', ratio(reuse.seal.median, joseResult.seal.median), 4, `${Math.round(reuse.seal.median)} vs ${Math.round(joseResult.seal.median)} /s`),
@@ -62,6 +65,7 @@ const targets: Target[] = [
   target('1 KiB open (cache) vs its one-core ceiling: own steps + one verify (proposed)', '>= 0.8x', ratio(reuse.open.median, openCeiling), 0.8, `${Math.round(reuse.open.median)} vs ${Math.round(openCeiling)} /s`),
   target(`${large.memory?.label ?? '256 MiB'} seal (streaming, no disk) vs min(AES-GCM, SHA-256)`, '>= 0.5x', ratio(large.memory?.sealMbps, limit), 0.5, `${large.memory?.sealMbps.toFixed(0) ?? 'n/a'} vs ${limit.toFixed(0)} MB/s in turns; 256 MiB file to file on this disk ${large.sealMbps.get(MiB256)?.toFixed(0) ?? 'n/a'} MB/s`),
   target(`${large.memory?.label ?? '256 MiB'} open (from memory to the verified file) vs min(AES-GCM, SHA-256)`, '>= 0.5x', ratio(large.memory?.openMbps, limit), 0.5, `${large.memory?.openMbps.toFixed(0) ?? 'n/a'} vs ${limit.toFixed(0)} MB/s in turns; 256 MiB file to file on this disk ${large.openMbps.get(MiB256)?.toFixed(0) ?? 'n/a'} MB/s`),
+  target(`${memory?.label ?? '256 MiB'} open vs AES-GCM, SHA-256 and the file write in series (proposed)`, '>= 0.8x', openSerialMbps === undefined ? undefined : ratio(memory?.openMbps, openSerialMbps), 0.8, `${memory?.openMbps.toFixed(0) ?? 'n/a'} vs ${openSerialMbps?.toFixed(0) ?? 'n/a'} MB/s`),
   target('BullMQ to PostgreSQL vs bare BullMQ no-op', '>= 0.5x', ratio(queue.bullmq.sealpostRate, queue.bullmq.bareRate), 0.5, `${Math.round(queue.bullmq.sealpostRate)} vs ${Math.round(queue.bullmq.bareRate)} msg/s; event-loop p99 ${queue.eventLoopP99Ms.toFixed(1)} ms`),
   target('BullMQ to PostgreSQL vs a bare BullMQ worker inserting into PostgreSQL (proposed)', '>= 0.5x', ratio(queue.bullmq.sealpostRate, queue.bullmq.barePostgresRate), 0.5, `${Math.round(queue.bullmq.sealpostRate)} vs ${Math.round(queue.bullmq.barePostgresRate)} msg/s`),
   target('SQS to PostgreSQL vs bare sqs-consumer no-op (emulator)', '>= 0.5x', ratio(queue.sqs.sealpostRate, queue.sqs.bareRate), 0.5, `${Math.round(queue.sqs.sealpostRate)} vs ${Math.round(queue.sqs.bareRate)} msg/s`),
@@ -81,7 +85,7 @@ const reading = [
   `  On one core (these two vCPUs give about one core of throughput) seal cannot exceed about ${n(sealCeiling)} msg/s, ${(sealCeiling / messages.rawSign.median).toFixed(2)}x the raw sign rate and ${(sealCeiling / joseResult.seal.median).toFixed(1)}x jose, and open about ${n(openCeiling)} msg/s, ${(openCeiling / joseResult.open.median).toFixed(1)}x jose.`,
   `  Half the raw sign rate would leave ${signUs.toFixed(1)} µs for all of Sealpost's own steps; the proposed targets instead hold seal and open to 0.8x of their one-core ceilings, which measures what the code adds beyond the format's required work.`,
   `- Through BullMQ, a bare no-op worker moves ${n(queue.bullmq.bareRate)} msg/s and a bare worker that only inserts each payload into PostgreSQL ${n(queue.bullmq.barePostgresRate)}: persistence, not Sealpost, sets the pace, so the proposed target compares Sealpost with that worker. The worker's event loop stayed under ${queue.eventLoopP99Ms.toFixed(0)} ms at p99, far from BullMQ's lock renewal (15 s).`,
-  `- Large payloads: the streaming pipeline is measured without the disk for the targets (AES-GCM and SHA-256 measured in turns with it); the file-to-file rows show what this machine's file system adds.`,
+  `- Large payloads: the streaming pipeline is measured without reading from the disk, beside AES-GCM, SHA-256 and a plain file write measured in turns with it. Seal is one pass of each of AES-GCM and SHA-256; open must also write the verified file, and the three passes in series allow about ${openSerialMbps?.toFixed(0) ?? 'n/a'} MB/s here, ${openSerialMbps === undefined ? 'n/a' : (openSerialMbps / limit).toFixed(2)}x min(AES-GCM, SHA-256), so the proposed target for open is that series. The file-to-file rows add reading the input from this machine's file system.`,
 ].join('\n');
 
 const markdown = [
