@@ -1,9 +1,10 @@
-import { createHash, verify as verifySignature } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { DecryptCommand, EncryptCommand, SignCommand, VerifyCommand, type KMSClient } from '@aws-sdk/client-kms';
 import {
   SealpostError,
   cachingUnwrapper,
   createLocalKeyWrapper,
+  createLocalTrustedSender,
   signingHash,
   type DataKeyCacheOptions,
   type KeyUnwrapper,
@@ -62,7 +63,8 @@ export async function createKmsTrustedSender({ client, keyId, mode = 'local' }: 
   const hash = signingHash(algorithm);
   const arn = metadata.Arn;
   if (mode === 'local') {
-    const publicKey = await getPublicKey(client, arn);
+    // The envelope's local verifier, under the key's ARN: the same thread policy as local keys.
+    const local = createLocalTrustedSender(await getPublicKey(client, arn));
     return {
       keyId: arn,
       algorithm,
@@ -70,7 +72,7 @@ export async function createKmsTrustedSender({ client, keyId, mode = 'local' }: 
       verifier: {
         verify(id, alg, data, signature) {
           if (id !== arn || alg !== algorithm) return Promise.resolve(false);
-          return new Promise((resolve) => verifySignature(hash, data, publicKey, signature, (error, ok) => resolve(!error && ok)));
+          return local.verifier.verify(local.keyId, local.algorithm, data, signature);
         },
       },
     };
