@@ -7,7 +7,7 @@ const CONCURRENCY = 32;
 
 /** Per-contender results of section 2, and the raw P-256 rates measured in the same turns. */
 export interface MessageResults {
-  readonly byName: Map<string, { seal: Measurement; open: Measurement; both: Measurement; wire: number }>;
+  readonly byName: Map<string, { seal: Measurement; open: Measurement; both: Measurement; sealOne: Measurement; openOne: Measurement; wire: number }>;
   readonly names: { sealpostReuse: string; sealpostFresh: string; jose: string };
   readonly rawSign: Measurement;
   readonly rawVerify: Measurement;
@@ -40,6 +40,8 @@ export async function messagesSection(plan: Plan): Promise<{ rows: Row[]; result
       { name: `${c.name}: seal`, run: () => c.seal(payload), concurrency: CONCURRENCY },
       { name: `${c.name}: open`, run: () => c.open(samples.get(c.name)!), concurrency: CONCURRENCY },
       { name: `${c.name}: seal + open`, run: async () => c.open(await c.seal(payload)), concurrency: CONCURRENCY },
+      { name: `${c.name}: seal, one at a time`, run: () => c.seal(payload), concurrency: 1 },
+      { name: `${c.name}: open, one at a time`, run: () => c.open(samples.get(c.name)!), concurrency: 1 },
     ]),
   ];
   const measured = await interleaved(ops, plan);
@@ -50,13 +52,15 @@ export async function messagesSection(plan: Plan): Promise<{ rows: Row[]; result
   const byName: MessageResults['byName'] = new Map();
   for (const c of contenders) {
     const sample = samples.get(c.name)!;
-    const [seal, open, both] = ['seal', 'open', 'seal + open'].map((what) => measured.get(`${c.name}: ${what}`)!) as [Measurement, Measurement, Measurement];
+    const [seal, open, both, sealOne, openOne] = ['seal', 'open', 'seal + open', 'seal, one at a time', 'open, one at a time'].map((what) => measured.get(`${c.name}: ${what}`)!) as [Measurement, Measurement, Measurement, Measurement, Measurement];
     const wire = typeof sample === 'string' ? Buffer.byteLength(sample) : sample.length;
-    byName.set(c.name, { seal, open, both, wire });
+    byName.set(c.name, { seal, open, both, sealOne, openOne, wire });
     rows.push(
       { section, name: `${c.name}: seal`, value: seal, unit: 'msg/s', note: `${CONCURRENCY} in flight` },
       { section, name: `${c.name}: open`, value: open, unit: 'msg/s', note: `${CONCURRENCY} in flight` },
       { section, name: `${c.name}: seal + open`, value: both, unit: 'msg/s', note: `${CONCURRENCY} in flight` },
+      { section, name: `${c.name}: seal, one at a time`, value: sealOne, unit: 'msg/s', note: 'each awaited before the next' },
+      { section, name: `${c.name}: open, one at a time`, value: openOne, unit: 'msg/s', note: 'each awaited before the next' },
       { section, name: `${c.name}: bytes on the wire`, value: { median: wire, min: wire, max: wire, reps: 1 }, unit: 'bytes', note: typeof sample === 'string' ? 'compact JWE text' : 'binary (base64 on SQS adds 4/3)' },
     );
   }
