@@ -5,8 +5,7 @@ import { localKeyId, signingAlgorithmOf, toPublicKey, type KeyInput } from './ke
 
 /**
  * A {@link TrustedSender} for a local EC public key. Its algorithm comes from the key's curve,
- * never from a message. P-256 verifies on the calling thread (cheaper than the thread pool's round
- * trip), the slower curves on libuv's thread pool.
+ * never from a message. Verification runs on libuv's thread pool.
  *
  * @example
  * ```ts
