@@ -119,37 +119,25 @@ async function sealpostRun(keys: Keys, count: number, transport: { sender: Trans
   return { rate, latenciesMs: stored.map((m) => m.receivedAt.getTime() - m.createdAt.getTime()), eventLoopP99Ms: delay.percentile(99) / 1e6 };
 }
 
-async function bareBullmqRun(count: number, prefix: string): Promise<Run> {
-  const payload = Buffer.alloc(1024, 0x61).toString('base64');
-  const name = `bare-${randomUUID()}`;
-  const queue = new Queue(name, { connection: REDIS, prefix });
-  const tracker = drainTracker(count);
-  const worker = new Worker(name, async (job) => tracker.handled(job.timestamp), { connection: REDIS, prefix, concurrency: BULLMQ_CONCURRENCY });
-  await worker.waitUntilReady();
-  const started = performance.now();
-  await inBatches(count, 100, (from, to) => queue.addBulk(Array.from({ length: to - from }, () => ({ name: 'm', data: { payload }, opts: { removeOnComplete: true } }))));
-  await tracker.drained;
-  const rate = count / ((performance.now() - started) / 1000);
-  await worker.close();
-  await queue.obliterate({ force: true }).catch(() => undefined);
-  await queue.close();
-  return { rate, latenciesMs: tracker.latenciesMs };
+/** Work a bare BullMQ worker does per job, with its own set-up and tear-down. */
+interface BareWork {
+  handle(job: { id: string; payload: string }): Promise<void>;
+  close(): Promise<void>;
 }
 
-/** What one would write by hand: a BullMQ worker inserting each payload into PostgreSQL, no cryptography. */
-async function bareBullmqPostgresRun(count: number, prefix: string): Promise<Run> {
+/**
+ * Bare BullMQ: a producer adding 1 KiB jobs in batches and a worker doing `work` per job (nothing,
+ * when absent). Throughput from the first add to the last job handled.
+ */
+async function bareBullmqRun(count: number, prefix: string, work?: BareWork): Promise<Run> {
   const payload = Buffer.alloc(1024, 0x61).toString('base64');
-  const name = `bare-pg-${randomUUID()}`;
-  const db = await pgSchema();
-  const pool = new pg.Pool({ connectionString: PG_URL, max: 10 });
-  await pool.query(`CREATE SCHEMA "${db.schema}"`);
-  await pool.query(`CREATE TABLE "${db.schema}".messages (id uuid PRIMARY KEY, payload bytea NOT NULL, received_at timestamptz NOT NULL)`);
+  const name = `bare-${randomUUID()}`;
   const queue = new Queue(name, { connection: REDIS, prefix });
   const tracker = drainTracker(count);
   const worker = new Worker(
     name,
     async (job) => {
-      await pool.query(`INSERT INTO "${db.schema}".messages (id, payload, received_at) VALUES ($1, $2, now()) ON CONFLICT (id) DO NOTHING`, [job.data.id, Buffer.from(job.data.payload, 'base64')]);
+      await work?.handle(job.data as { id: string; payload: string });
       tracker.handled(job.timestamp);
     },
     { connection: REDIS, prefix, concurrency: BULLMQ_CONCURRENCY },
@@ -162,9 +150,25 @@ async function bareBullmqPostgresRun(count: number, prefix: string): Promise<Run
   await worker.close();
   await queue.obliterate({ force: true }).catch(() => undefined);
   await queue.close();
-  await pool.end();
-  await db.drop();
+  await work?.close();
   return { rate, latenciesMs: tracker.latenciesMs };
+}
+
+/** What one would write by hand: insert each payload into PostgreSQL, no cryptography. */
+async function postgresInsert(): Promise<BareWork> {
+  const db = await pgSchema();
+  const pool = new pg.Pool({ connectionString: PG_URL, max: 10 });
+  await pool.query(`CREATE SCHEMA "${db.schema}"`);
+  await pool.query(`CREATE TABLE "${db.schema}".messages (id uuid PRIMARY KEY, payload bytea NOT NULL, received_at timestamptz NOT NULL)`);
+  return {
+    async handle(job) {
+      await pool.query(`INSERT INTO "${db.schema}".messages (id, payload, received_at) VALUES ($1, $2, now()) ON CONFLICT (id) DO NOTHING`, [job.id, Buffer.from(job.payload, 'base64')]);
+    },
+    async close() {
+      await pool.end();
+      await db.drop();
+    },
+  };
 }
 
 async function bareSqsRun(client: SQSClient, count: number): Promise<Run> {
@@ -244,7 +248,7 @@ export async function queueSection(quick: boolean): Promise<{ rows: Row[]; resul
   const bullmqSealpost: Run[] = [];
   for (let run = 0; run < runs; run++) {
     bullmqBare.push(await bareBullmqRun(bullmqCount, prefix));
-    bullmqBarePostgres.push(await bareBullmqPostgresRun(bullmqCount, prefix));
+    bullmqBarePostgres.push(await bareBullmqRun(bullmqCount, prefix, await postgresInsert()));
     const queue = `sealpost-${randomUUID()}`;
     const transport = createBullmqTransport({ redisUrl: 'redis://127.0.0.1:6379', queue, prefix, concurrency: BULLMQ_CONCURRENCY });
     bullmqSealpost.push(await sealpostRun(keys, bullmqCount, transport));

@@ -29,8 +29,10 @@ export function groupCommit<T, R>(write: (items: readonly T[]) => Promise<readon
     while (inFlight < options.maxInFlight && waiting.length > 0) {
       let count = 0;
       let bytes = 0;
-      while (count < waiting.length && count < options.maxBatch && (count === 0 || bytes + size(waiting[count]!.item) <= options.maxBatchBytes)) {
-        bytes += size(waiting[count]!.item);
+      while (count < waiting.length && count < options.maxBatch) {
+        const next = size(waiting[count]!.item);
+        if (count > 0 && bytes + next > options.maxBatchBytes) break;
+        bytes += next;
         count++;
       }
       const batch = waiting.splice(0, count);

@@ -109,16 +109,17 @@ export function createPostgresStore(options: PostgresStoreOptions): MessageStore
   // manifest is byte-identical, and a replay otherwise.
   const writeBatch = async (messages: readonly StoredMessage[]): Promise<Settled<PutResult>[]> => {
     const { rows: inserted } = await pool.query<{ id: string }>({ name: `sealpost-put-${messages.length}`, text: insertSql(messages.length), values: messages.flatMap(rowOf) });
-    const fresh = new Set(inserted.map((r) => r.id));
-    const conflicts = messages.filter((m) => !fresh.delete(m.id));
+    // Each inserted id goes to the first message that carries it.
+    const unclaimed = new Set(inserted.map((r) => r.id));
+    const isNew = messages.map((m) => unclaimed.delete(m.id));
+    const conflicts = messages.filter((_, i) => !isNew[i]).map((m) => m.id);
     const stored = new Map<string, Buffer>();
     if (conflicts.length > 0) {
-      const { rows } = await pool.query<{ id: string; manifest: Buffer }>(`SELECT id, manifest FROM ${table} WHERE id = ANY($1::uuid[])`, [conflicts.map((m) => m.id)]);
+      const { rows } = await pool.query<{ id: string; manifest: Buffer }>(`SELECT id, manifest FROM ${table} WHERE id = ANY($1::uuid[])`, [conflicts]);
       for (const row of rows) stored.set(row.id, row.manifest);
     }
-    const claimed = new Set(inserted.map((r) => r.id));
-    return messages.map((m): Settled<PutResult> => {
-      if (claimed.delete(m.id)) return { ok: true, value: 'stored' };
+    return messages.map((m, i): Settled<PutResult> => {
+      if (isNew[i]) return { ok: true, value: 'stored' };
       const manifest = stored.get(m.id);
       if (manifest && sameBytes(manifest, m.manifest)) return { ok: true, value: 'duplicate' };
       return { ok: false, error: new SealpostError('REPLAY_DETECTED', `message ${m.id} was already stored with a different manifest`) };
@@ -167,7 +168,7 @@ export function createPostgresStore(options: PostgresStoreOptions): MessageStore
         client.release();
       }
     },
-    put: (message) => putGrouped(message),
+    put: putGrouped,
     async get(id) {
       try {
         const { rows } = await pool.query(`SELECT ${COLUMNS}, payload, manifest, signature FROM ${table} WHERE id = $1`, [id]);
