@@ -8,7 +8,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const run = promisify(execFile);
-const CLI = resolve(import.meta.dirname, '../apps/sender/src/cli/main.ts');
+const CLI = resolve(import.meta.dirname, '../apps/cli/src/main.ts');
 const EMULATOR = resolve(import.meta.dirname, '../packages/kms-emulator/src/cli.ts');
 let emulator: ChildProcess;
 let env: NodeJS.ProcessEnv;

@@ -33,7 +33,7 @@ describe('the main job on embedded defaults (the README command)', () => {
     expect(second).toMatch(/Done: 4 message\(s\) stored this run, 2 rejected, 8 stored in total\./);
 
     // sealpost messages: look into the same store.
-    const cli = (args: string[]) => run(process.execPath, [resolve(import.meta.dirname, '../apps/sender/src/cli/main.ts'), ...args, '--store', `sqlite:${join(dataDir, 'messages.db')}`], { cwd: dataDir });
+    const cli = (args: string[]) => run(process.execPath, [resolve(import.meta.dirname, '../apps/cli/src/main.ts'), ...args, '--store', `sqlite:${join(dataDir, 'messages.db')}`], { cwd: dataDir });
     const listed = (await cli(['messages', 'list', '--json'])).stdout.trim().split('\n').map((line) => JSON.parse(line) as { id: string; payloadName: string });
     expect(listed).toHaveLength(8);
     const order = listed.find((m) => m.payloadName === 'order.json')!;

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { join, resolve } from 'node:path';
 
 /** The entry points the tests run as a user would. */
-export const CLI = resolve(import.meta.dirname, '../../apps/sender/src/cli/main.ts');
+export const CLI = resolve(import.meta.dirname, '../../apps/cli/src/main.ts');
 export const RECEIVER = resolve(import.meta.dirname, '../../apps/receiver/src/main.ts');
 
 /** AWS settings for the emulators; tests add endpoints (AWS_ENDPOINT_URL_SQS, ...) as they start them. */

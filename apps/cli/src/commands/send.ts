@@ -6,7 +6,7 @@ import mime from 'mime-types';
 import { SealpostError } from '@sealpost/envelope';
 import { resolveAll, resolveKeyWrapper, resolveSigner } from '@sealpost/key-refs';
 import { openTransport } from '@sealpost/transport';
-import { createSender, type OutgoingMessage } from '../../sender.ts';
+import { createSender, type OutgoingMessage } from '@sealpost/sender';
 import { collect, parseMetadata } from '../options.ts';
 import { createOutput, usage } from '../output.ts';
 

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-const CLI = resolve(import.meta.dirname, '../src/cli/main.ts');
+const CLI = resolve(import.meta.dirname, '../src/main.ts');
 let dir: string;
 
 interface Run {
