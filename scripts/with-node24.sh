@@ -1,5 +1,6 @@
 #!/bin/sh
-# Runs a command with Node 24 and pnpm 10 first on PATH and the workspace installed.
+# Runs a command with Node 24 and pnpm 10 first on PATH and the workspace installed, in this
+# process (exec): signals sent to it reach the command.
 # Machines often ship an older Node (20 is end of life), so Node 24 and pnpm are installed
 # from the npm registry into a per-user cache on first use; later runs reuse them.
 set -eu
@@ -24,6 +25,8 @@ if ! command -v pnpm >/dev/null 2>&1; then
   fi
   PATH="$tools/node_modules/.bin:$PATH"
 fi
+# The workspace's own tools (tsc, vitest, fauxqs, dynalite) come first, as under `pnpm exec`.
+PATH="$root/node_modules/.bin:$PATH"
 export PATH
 
 # Install the workspace when it has never been installed or the lockfile changed since.

@@ -1,5 +1,6 @@
+#!/usr/bin/env node
 /**
- * `pnpm kms-emulator --port 4599`: runs the KMS emulator until SIGTERM or SIGINT, then exits 0.
+ * `sealpost-kms-emulator --port 4599`: runs the KMS emulator until SIGTERM or SIGINT, then exits 0.
  * Prints one line with the URL once it is listening.
  */
 import { parseArgs } from 'node:util';
