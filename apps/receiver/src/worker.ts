@@ -1,10 +1,9 @@
-import { createOpener, createTrustStore } from '@sealpost/envelope';
-import { resolveAll, resolveKeyUnwrapper, resolveTrustedSenders } from '@sealpost/key-refs';
 import { openStore } from '@sealpost/store';
 import { openTransport } from '@sealpost/transport';
 import type { Logger } from 'pino';
 import type { ReceiverConfig } from './config.ts';
 import { createReceiverMetrics } from './metrics.ts';
+import { createOpenerFromConfig } from './opener-from-config.ts';
 import { startReceiver, type Receiver } from './receiver.ts';
 
 /**
@@ -14,20 +13,7 @@ import { startReceiver, type Receiver } from './receiver.ts';
  */
 export async function startReceiverFromConfig(config: ReceiverConfig, logger: Logger): Promise<Receiver> {
   const metrics = createReceiverMetrics();
-  const resolveOptions = { kmsVerify: config.kmsVerify, onKmsCall: (operation: string) => metrics.kmsCalls.inc({ operation }) };
-  const [keys, senders] = await Promise.all([
-    resolveAll(config.keys, (ref) => resolveKeyUnwrapper(ref, resolveOptions)),
-    resolveAll(config.trust, (ref) => resolveTrustedSenders(ref, resolveOptions)),
-  ]);
-  logger.info({ keys: keys.map((k) => k.keyId), trusted: senders.map((s) => s.keyId) }, 'keys loaded');
-  const opener = createOpener({
-    keys,
-    trust: createTrustStore(senders),
-    limits: { maxPayloadBytes: config.maxPayloadBytes, maxRecipients: config.maxRecipients },
-    maxAgeMs: config.maxAge,
-    maxClockSkewMs: config.maxClockSkew ?? 0,
-    dataKeyCache: config.dataKeyCacheEntries > 0 ? { maxEntries: config.dataKeyCacheEntries, ttlMs: config.dataKeyCacheTtl ?? 600_000 } : false,
-  });
+  const opener = await createOpenerFromConfig(config, metrics, logger);
   const store = openStore(config.store);
   const { consumer } = openTransport(config.transport, {
     concurrency: config.concurrency,

@@ -1,0 +1,23 @@
+/**
+ * The deployable AWS Lambda function (handler `index.handler` in the zip that
+ * scripts/build-lambda.ts writes): SQS event source -> open and verify -> store, with partial
+ * batch responses. Configured like the worker by SEALPOST_* environment variables: SEALPOST_KEYS,
+ * SEALPOST_TRUST, SEALPOST_STORE (`dynamodb://TABLE` in the usual deployment), the limits, age
+ * window, data-key cache and SEALPOST_LOG_LEVEL; the transport and metrics settings do not apply.
+ * Keys, trusted senders and the store are set up once per execution environment, during init, so
+ * a bad setting fails the init, naming it, instead of every invocation.
+ */
+import { openStore } from '@sealpost/store';
+import pino from 'pino';
+import { loadReceiverConfig } from './config.ts';
+import { createSqsHandler } from './lambda.ts';
+import { createReceiverMetrics } from './metrics.ts';
+import { createOpenerFromConfig } from './opener-from-config.ts';
+
+const config = await loadReceiverConfig();
+const logger = pino({ level: config.logLevel });
+const metrics = createReceiverMetrics();
+const opener = await createOpenerFromConfig(config, metrics, logger);
+
+/** The Lambda handler: returns the records that were not handled as `batchItemFailures`. */
+export const handler = createSqsHandler({ opener, store: openStore(config.store), logger, metrics });
