@@ -37,6 +37,7 @@ export const ERROR_CODES = {
   KMS_KEY_UNUSABLE: 'the KMS key is missing, disabled or of the wrong usage',
   KMS_ACCESS_DENIED: 'access to the KMS key was denied',
   STORE_UNAVAILABLE: 'the message store is unavailable',
+  STORE_REJECTED: 'the message store refused this message for good',
   TRANSPORT_UNAVAILABLE: 'the transport is unavailable',
   MESSAGE_TOO_LARGE: 'the envelope exceeds the transport message size limit',
   IO_ERROR: 'a file operation failed',

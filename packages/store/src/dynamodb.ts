@@ -25,7 +25,8 @@ export interface DynamoDbStoreOptions {
 
 /** DynamoDB items are at most 400 KB; the rest of the item needs some room. */
 const MAX_PAYLOAD_BYTES = 380 * 1024;
-const TRANSIENT = new Set(['ProvisionedThroughputExceededException', 'ThrottlingException', 'RequestLimitExceeded', 'InternalServerError', 'ServiceUnavailable', 'TimeoutError']);
+/** Errors about the item itself; every other failure (throttling, access, a missing table, the network) is an outage. */
+const REFUSED = new Set(['ValidationException', 'ItemCollectionSizeLimitExceededException']);
 
 type Item = Record<string, AttributeValue>;
 
@@ -57,8 +58,7 @@ export function createDynamoDbStore(options: DynamoDbStoreOptions): MessageStore
   const fail = (error: unknown, what: string): never => {
     if (error instanceof SealpostError) throw error;
     const name = (error as Error).name;
-    const transient = TRANSIENT.has(name) || ((error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode ?? 500) >= 500 || !('$metadata' in (error as object));
-    throw new SealpostError('STORE_UNAVAILABLE', `DynamoDB ${what} on ${table}: ${name}: ${(error as Error).message}`, { cause: error, transient });
+    throw new SealpostError(REFUSED.has(name) ? 'STORE_REJECTED' : 'STORE_UNAVAILABLE', `DynamoDB ${what} on ${table}: ${name}: ${(error as Error).message}`, { cause: error });
   };
   return {
     async init() {

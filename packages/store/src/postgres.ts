@@ -39,6 +39,10 @@ const MIGRATIONS = [
     manifest bytea NOT NULL,
     signature bytea NOT NULL
   )`,
+  // text[] and jsonb cannot hold U+0000, which a signed manifest may carry in metadata and
+  // recipient ids; json keeps the JSON text as written (U+0000 escaped), so every message fits.
+  `ALTER TABLE messages ALTER COLUMN metadata TYPE json USING metadata::json,
+    ALTER COLUMN recipients TYPE json USING to_json(recipients)`,
 ];
 
 // Connection failures, server shutdown, and "cannot connect now": the store is down, not the message bad.
@@ -55,7 +59,8 @@ function isTransient(error: unknown): boolean {
 function asStoreError(error: unknown, what: string): SealpostError {
   if (error instanceof SealpostError) return error;
   const message = `PostgreSQL ${what}: ${(error as Error)?.message ?? String(error)}`;
-  return new SealpostError('STORE_UNAVAILABLE', message, { cause: error, ...(isTransient(error) ? {} : { transient: false }) });
+  // Anything but an outage is the database refusing this input for good: retrying cannot help.
+  return isTransient(error) ? new SealpostError('STORE_UNAVAILABLE', message, { cause: error }) : new SealpostError('STORE_REJECTED', message, { cause: error });
 }
 
 const COLUMNS = 'id, sender_key_id, sender_algorithm, recipients, created_at, received_at, payload_name, content_type, size, payload_sha256, metadata';
@@ -95,7 +100,7 @@ export function createPostgresStore(options: PostgresStoreOptions): MessageStore
   };
   const COLUMN_COUNT = 14;
   const rowOf = (m: StoredMessage) => [
-    m.id, m.senderKeyId, m.senderAlgorithm, m.recipients, m.createdAt, m.receivedAt, m.payloadName, m.contentType, m.payload.length,
+    m.id, m.senderKeyId, m.senderAlgorithm, JSON.stringify(m.recipients), m.createdAt, m.receivedAt, m.payloadName, m.contentType, m.payload.length,
     Buffer.from(m.payload), Buffer.from(m.payloadSha256), JSON.stringify(m.metadata), Buffer.from(m.manifest), Buffer.from(m.signature),
   ];
   const insertSql = (rows: number) => {

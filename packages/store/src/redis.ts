@@ -1,4 +1,4 @@
-import { Redis } from 'ioredis';
+import { Redis, ReplyError } from 'ioredis';
 import { SealpostError, type SigningAlgorithm } from '@sealpost/envelope';
 import { sameBytes } from './stored-message.ts';
 import type { ListOptions, MessageStore, PutResult, StoredMessage, StoredMessageSummary } from './types.ts';
@@ -25,6 +25,8 @@ redis.call('ZADD', KEYS[2], 0, ARGV[1])
 return false
 `;
 
+const TRANSIENT_REPLY = /^(OOM|LOADING|BUSY|READONLY|MASTERDOWN|TRYAGAIN|CLUSTERDOWN|NOREPLICAS|MISCONF|NOSCRIPT)\b/;
+
 const SUMMARY_FIELDS = ['id', 'senderKeyId', 'senderAlgorithm', 'recipients', 'createdAt', 'receivedAt', 'payloadName', 'contentType', 'size', 'payloadSha256', 'metadata'] as const;
 
 /**
@@ -43,7 +45,9 @@ export function createRedisStore(options: RedisStoreOptions = {}): MessageStore 
   let closed = false;
   const fail = (error: unknown, what: string): never => {
     if (error instanceof SealpostError) throw error;
-    throw new SealpostError('STORE_UNAVAILABLE', `Redis ${what}: ${(error as Error).message}`, { cause: error });
+    // An error reply that is not about the server's state (memory, loading, failover) refuses the command itself.
+    const refused = error instanceof ReplyError && !TRANSIENT_REPLY.test((error as Error).message);
+    throw new SealpostError(refused ? 'STORE_REJECTED' : 'STORE_UNAVAILABLE', `Redis ${what}: ${(error as Error).message}`, { cause: error });
   };
   const summaryOf = (f: Record<string, Buffer | null>): StoredMessageSummary => ({
     id: f.id!.toString(),

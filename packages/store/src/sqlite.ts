@@ -24,6 +24,9 @@ CREATE TABLE IF NOT EXISTS messages (
 ) STRICT;
 `;
 
+/** SQLite primary result codes that refuse the input itself: TOOBIG, CONSTRAINT, MISMATCH, RANGE. */
+const REFUSED_RESULT_CODES = new Set([18, 19, 20, 25]);
+
 type Row = Record<string, string | number | Uint8Array | null>;
 
 function summaryOf(row: Row): StoredMessageSummary {
@@ -61,7 +64,9 @@ export function createSqliteStore(path: string): MessageStore {
     return statements;
   };
   const unavailable = (error: unknown): never => {
-    throw new SealpostError('STORE_UNAVAILABLE', `SQLite store ${path}: ${(error as Error).message}`, { cause: error });
+    // A constraint, size or type refusal is about this row and will not change on retry.
+    const refused = REFUSED_RESULT_CODES.has(Number((error as { errcode?: number }).errcode) & 0xff);
+    throw new SealpostError(refused ? 'STORE_REJECTED' : 'STORE_UNAVAILABLE', `SQLite store ${path}: ${(error as Error).message}`, { cause: error });
   };
   return {
     async init() {

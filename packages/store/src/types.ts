@@ -47,6 +47,8 @@ export interface ListOptions {
  * - `put` of the same id with byte-identical manifest resolves `'duplicate'` and writes nothing.
  * - `put` of the same id with a different manifest rejects with `REPLAY_DETECTED` (permanent).
  * - Backend outages reject with `STORE_UNAVAILABLE` (transient).
+ * - An input the backend refuses for good rejects with `STORE_REJECTED` (permanent); every
+ *   message the envelope accepts (any Unicode in metadata, an empty payload) must be stored.
  * - A resolved `put` means the message is durably stored: only then may a transport acknowledge.
  */
 export interface MessageStore {

@@ -86,6 +86,24 @@ export function describeMessageStoreConformance(name: string, makeStore: () => P
       expect((await store.list({ limit: 100 })).length).toBe(41);
     });
 
+    it('accepts every message the envelope accepts: U+0000 and any Unicode in metadata and recipient ids, an empty payload', async () => {
+      const odd = 'nul \u0000 tab \t newline \n quote " backslash \\ line sep \u2028 BOM \ufeff max BMP \uffff astral \u{1f600} accents é';
+      const messages = [
+        sampleMessage({ metadata: { note: odd, empty: '', 'k.0': '\u0000' }, recipients: ['r1', `r\u0000${odd}`] }),
+        sampleMessage({ payload: new Uint8Array(0), metadata: {} }),
+      ];
+      for (const m of messages) {
+        expect(await store.put(m)).toBe('stored');
+        const got = (await store.get(m.id))!;
+        expect(got.metadata).toEqual(m.metadata);
+        expect(got.recipients).toEqual(m.recipients);
+        expect(Buffer.from(got.payload).equals(Buffer.from(m.payload))).toBe(true);
+        expect(await store.put(m)).toBe('duplicate');
+      }
+      const listed = new Map((await store.list()).map((s) => [s.id, s]));
+      for (const m of messages) expect(listed.get(m.id)).toMatchObject({ metadata: m.metadata, recipients: m.recipients, size: m.payload.length });
+    });
+
     it('lists by id (time order) with limit and paging', async () => {
       const ids: string[] = [];
       for (let i = 0; i < 5; i++) {

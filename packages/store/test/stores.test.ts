@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { isSealpostError } from '@sealpost/envelope';
@@ -77,20 +78,21 @@ describe('store specifics', () => {
     }
   });
 
-  it('PostgreSQL: a row the database refuses fails alone, not the batch it was written with', async () => {
+  it('PostgreSQL: a row the database refuses for good is STORE_REJECTED (permanent) and fails alone, not the batch it was written with', async () => {
     const schema = `t_${randomUUID().replace(/-/g, '')}`;
     const store = createPostgresStore({ connectionString: PG_URL, schema, maxConnections: 2 });
     const admin = new pg.Client({ connectionString: PG_URL });
     await admin.connect();
     try {
       await store.init();
-      // jsonb cannot hold U+0000: PostgreSQL refuses the row (SQLSTATE 22P05), a permanent failure.
-      const bad = sampleMessage({ metadata: { note: 'nul \u0000 here' } });
-      const good = Array.from({ length: 20 }, () => sampleMessage());
+      // A constraint an operator added stands in for any refusal of the input itself (SQLSTATE 23514).
+      await admin.query(`ALTER TABLE "${schema}".messages ADD CONSTRAINT no_refused CHECK (payload_name <> 'refused.json')`);
+      const bad = sampleMessage({ payloadName: 'refused.json' });
+      const good = Array.from({ length: 20 }, () => sampleMessage({ metadata: { note: 'nul \u0000 here' } }));
       const results = await Promise.allSettled([...good.slice(0, 10).map((m) => store.put(m)), store.put(bad), ...good.slice(10).map((m) => store.put(m))]);
       const rejected = results.filter((r) => r.status === 'rejected');
       expect(rejected).toHaveLength(1);
-      expect((rejected[0] as PromiseRejectedResult).reason).toMatchObject({ code: 'STORE_UNAVAILABLE', transient: false });
+      expect((rejected[0] as PromiseRejectedResult).reason).toMatchObject({ code: 'STORE_REJECTED', transient: false });
       expect(results.filter((r) => r.status === 'fulfilled' && r.value === 'stored')).toHaveLength(20);
       expect(await store.get(bad.id)).toBeUndefined();
       expect((await store.list({ limit: 100 })).map((m) => m.id).sort()).toEqual(good.map((m) => m.id).sort());
@@ -98,6 +100,49 @@ describe('store specifics', () => {
       await store.close();
       await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
       await admin.end();
+    }
+  });
+
+  it('PostgreSQL: a table from the first schema version (jsonb metadata, text[] recipients) is migrated and keeps its rows', async () => {
+    const schema = `t_${randomUUID().replace(/-/g, '')}`;
+    const admin = new pg.Client({ connectionString: PG_URL });
+    await admin.connect();
+    const store = createPostgresStore({ connectionString: PG_URL, schema });
+    try {
+      await admin.query(`CREATE SCHEMA "${schema}"`);
+      await admin.query(`CREATE TABLE "${schema}".sealpost_migrations (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`);
+      await admin.query(`CREATE TABLE "${schema}".messages (id uuid PRIMARY KEY, sender_key_id text NOT NULL, sender_algorithm text NOT NULL, recipients text[] NOT NULL,
+        created_at timestamptz NOT NULL, received_at timestamptz NOT NULL, payload_name text NOT NULL, content_type text NOT NULL, size bigint NOT NULL,
+        payload bytea NOT NULL, payload_sha256 bytea NOT NULL, metadata jsonb NOT NULL, manifest bytea NOT NULL, signature bytea NOT NULL)`);
+      await admin.query(`INSERT INTO "${schema}".sealpost_migrations (version) VALUES (1)`);
+      const old = sampleMessage();
+      await admin.query(`INSERT INTO "${schema}".messages VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`, [
+        old.id, old.senderKeyId, old.senderAlgorithm, old.recipients, old.createdAt, old.receivedAt, old.payloadName, old.contentType, old.payload.length,
+        old.payload, old.payloadSha256, JSON.stringify(old.metadata), old.manifest, old.signature,
+      ]);
+      await store.init();
+      expect(await store.get(old.id)).toMatchObject({ recipients: old.recipients, metadata: old.metadata });
+      expect(await store.put(sampleMessage({ metadata: { note: '\u0000' } }))).toBe('stored');
+    } finally {
+      await store.close();
+      await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+      await admin.end();
+    }
+  });
+
+  it('SQLite: a row the database refuses for good is STORE_REJECTED (permanent)', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'sealpost-sqlite-'));
+    const store = createSqliteStore(join(dir, 'messages.db'));
+    try {
+      await store.init();
+      const db = new DatabaseSync(join(dir, 'messages.db'));
+      db.exec(`CREATE TRIGGER refuse BEFORE INSERT ON messages WHEN NEW.payload_name = 'refused.json' BEGIN SELECT RAISE(ABORT, 'refused'); END`);
+      db.close();
+      await expect(store.put(sampleMessage({ payloadName: 'refused.json' }))).rejects.toMatchObject({ code: 'STORE_REJECTED', transient: false });
+      expect(await store.put(sampleMessage())).toBe('stored');
+    } finally {
+      await store.close();
+      await rm(dir, { recursive: true, force: true });
     }
   });
 
