@@ -1,5 +1,6 @@
 import { Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
 import { SealpostError, isSealpostError } from '@sealpost/envelope';
+import { decodeBase64Envelope } from './base64-envelope.ts';
 import type { TransportEvents } from './events.ts';
 import type { Delivery, MessageHandler, TransportConsumer, TransportSender } from './types.ts';
 
@@ -25,7 +26,10 @@ export interface BullmqOptions {
   readonly lockDurationMs?: number;
   /** How often stalled jobs (a crashed worker's) are looked for, in ms. @defaultValue 30000 */
   readonly stalledIntervalMs?: number;
-  /** Largest envelope accepted by `send`. @defaultValue 16 MiB */
+  /**
+   * Largest envelope accepted by `send`, and by the consumer: a job whose data is longer is
+   * dead-lettered (MESSAGE_TOO_LARGE) before it is decoded. @defaultValue 16 MiB
+   */
   readonly maxEnvelopeBytes?: number;
   readonly events?: TransportEvents;
 }
@@ -34,6 +38,13 @@ interface JobData {
   /** The envelope, base64: BullMQ job data is JSON. */
   readonly envelope: string;
 }
+
+/** What a dead-lettered job's data is replaced with, so the dead-letter queue holds the only copy. */
+interface DeadLetteredData {
+  readonly deadLettered: { readonly queue: string; readonly jobId: string; readonly code: string };
+}
+
+const isDeadLettered = (data: unknown): data is DeadLetteredData => typeof data === 'object' && data !== null && 'deadLettered' in data;
 
 function checkRange(name: string, value: number, min: number, max: number): number {
   if (!Number.isInteger(value) || value < min || value > max) throw new SealpostError('CONFIG_INVALID', `${name} must be between ${min} and ${max}, got ${value}`);
@@ -50,8 +61,11 @@ const unavailable = (what: string) => (cause: unknown): never => {
  * - Jobs carry the envelope (base64) with the message id as job id, so a resend of a waiting
  *   message is not queued twice.
  * - A job completes (and is removed) only when the handler resolves.
+ * - Job data that is not `{ envelope: <base64 string> }`, or longer than `maxEnvelopeBytes`
+ *   allows, is dead-lettered (FORMAT_INVALID, MESSAGE_TOO_LARGE) before it is decoded: one attempt.
  * - A permanent failure adds the envelope to the dead-letter queue with its error code and
- *   reason, then fails the job with UnrecoverableError: no retry.
+ *   reason, then fails the job with UnrecoverableError: no retry. The failed job keeps only a
+ *   pointer to its dead-letter entry, so one copy of the envelope is kept.
  * - A transient failure is retried with capped exponential backoff, up to `attempts`; only then
  *   is it dead-lettered, with code `RETRIES_EXHAUSTED`.
  * - A job whose worker died is found by BullMQ's stalled-job check and delivered again.
@@ -113,8 +127,17 @@ export function createBullmqTransport(options: BullmqOptions): { sender: Transpo
   let worker: Worker<JobData> | undefined;
   let stopping: Promise<void> | undefined;
 
-  async function deadLetterJob(job: Job<JobData>, code: string, reason: string): Promise<void> {
-    await deadLetterOf().add('dead-letter', { envelope: job.data.envelope, code, reason, jobId: job.id, queue: options.queue, at: new Date().toISOString() }, { removeOnComplete: false });
+  /**
+   * Adds the job's data to the dead-letter queue (under a job id derived from this one, so a
+   * retry after a crash adds nothing twice), then replaces the job's own data with a pointer:
+   * the failed set keeps a small record, the dead-letter queue the one copy of the envelope.
+   */
+  async function deadLetterJob(job: Job, code: string, reason: string): Promise<void> {
+    const jobId = `dead-${String(job.id)}`;
+    const data = job.data as unknown;
+    const payload = typeof (data as Partial<JobData> | null)?.envelope === 'string' ? { envelope: (data as JobData).envelope } : { data };
+    await deadLetterOf().add('dead-letter', { ...payload, code, reason, jobId: job.id, queue: options.queue, at: new Date().toISOString() }, { jobId, removeOnComplete: false });
+    await job.updateData({ deadLettered: { queue: deadLetterName, jobId, code } } satisfies DeadLetteredData);
   }
 
   const consumer: TransportConsumer = {
@@ -123,7 +146,19 @@ export function createBullmqTransport(options: BullmqOptions): { sender: Transpo
       worker = new Worker<JobData>(
         options.queue,
         async (job) => {
-          const delivery: Delivery = { envelope: Buffer.from(job.data.envelope, 'base64'), transportId: String(job.id), attempt: job.attemptsMade + 1 };
+          const data = job.data as unknown;
+          // Redelivered after its dead-letter copy was written (the worker died before failing it).
+          if (isDeadLettered(data)) throw new UnrecoverableError(`dead-lettered as ${data.deadLettered.code}`);
+          let envelope: Buffer;
+          try {
+            envelope = decodeBase64Envelope((data as Partial<JobData> | null)?.envelope, maxEnvelopeBytes, `BullMQ job ${String(job.id)}`);
+          } catch (error) {
+            const refusal = error as SealpostError;
+            await deadLetterJob(job, refusal.code, refusal.message);
+            options.events?.onDeadLettered?.({ envelope: new Uint8Array(0), transportId: String(job.id), attempt: job.attemptsMade + 1 }, refusal);
+            throw new UnrecoverableError(`${refusal.code}: ${refusal.message}`);
+          }
+          const delivery: Delivery = { envelope, transportId: String(job.id), attempt: job.attemptsMade + 1 };
           options.events?.onReceived?.(delivery);
           try {
             await handler(delivery);

@@ -8,6 +8,8 @@ import type { TransportConsumer, TransportSender } from './types.ts';
 /** Options shared by every transport opened from a URL. */
 export interface OpenTransportOptions {
   readonly concurrency?: number;
+  /** Largest envelope sent or accepted; larger deliveries are dead-lettered before they are decoded. */
+  readonly maxEnvelopeBytes?: number;
   readonly events?: TransportEvents;
 }
 
@@ -20,7 +22,11 @@ export interface OpenTransportOptions {
  *   (URL-encode the DLQ URL).
  */
 export function openTransport(url: string, options: OpenTransportOptions = {}): { sender: TransportSender; consumer: TransportConsumer } {
-  const common = { ...(options.concurrency ? { concurrency: options.concurrency } : {}), ...(options.events ? { events: options.events } : {}) };
+  const common = {
+    ...(options.concurrency ? { concurrency: options.concurrency } : {}),
+    ...(options.maxEnvelopeBytes ? { maxEnvelopeBytes: options.maxEnvelopeBytes } : {}),
+    ...(options.events ? { events: options.events } : {}),
+  };
   if (url.startsWith('bullmq://') || url.startsWith('redis://')) {
     const parsed = new URL(url.replace(/^bullmq:/, 'redis:'));
     const queue = decodeURIComponent(parsed.pathname.replace(/^\//, ''));

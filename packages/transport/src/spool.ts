@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { mkdir, open, readdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SealpostError, isSealpostError } from '@sealpost/envelope';
@@ -16,7 +16,10 @@ export interface SpoolOptions {
   readonly retryDelayMs?: number;
   /** Longest retry delay, in ms. @defaultValue 60000 */
   readonly maxRetryDelayMs?: number;
-  /** Largest envelope accepted by `send`. @defaultValue 64 MiB */
+  /**
+   * Largest envelope accepted by `send`, and by the consumer: a larger file is dead-lettered
+   * (MESSAGE_TOO_LARGE) without being read. @defaultValue 64 MiB
+   */
   readonly maxEnvelopeBytes?: number;
   /** Observes what happens to deliveries (logging, metrics). */
   readonly events?: TransportEvents;
@@ -58,6 +61,9 @@ function checkRange(name: string, value: number, min: number, max: number): numb
  *   `<name>.reason.json`; a transient failure moves it back to `incoming/` with a later due time.
  * - At start, files left in `processing/` by a crashed worker go back to `incoming/`: they are
  *   delivered again, and the store's idempotency makes that safe.
+ * - An entry of `incoming/` whose name does not follow the naming above, that is not a regular
+ *   file (FORMAT_INVALID) or that is larger than `maxEnvelopeBytes` (MESSAGE_TOO_LARGE, checked
+ *   before it is read) is moved to `dead/` with its reason after one attempt.
  */
 export function createSpoolTransport(directory: string, options: SpoolOptions = {}): { sender: TransportSender; consumer: TransportConsumer } {
   const concurrency = checkRange('concurrency', options.concurrency ?? 8, 1, 256);
@@ -109,6 +115,28 @@ export function createSpoolTransport(directory: string, options: SpoolOptions = 
   let loop: Promise<void> | undefined;
   const inFlight = new Set<Promise<void>>();
 
+  /** Moves a claimed or foreign entry to `dead/`, its reason beside it (written first: a crash in between leaves the entry where it was). */
+  async function deadLetter(from: string, name: string, error: SealpostError, attempt: number): Promise<void> {
+    await writeFile(join(dirs.dead, `${name}.reason.json`), `${JSON.stringify({ code: error.code, reason: error.message, at: new Date().toISOString(), attempt })}\n`);
+    await rename(from, join(dirs.dead, name));
+  }
+
+  /** Reads a claimed file, refusing (permanently) what is not a regular file or is too large, before reading it. */
+  async function readClaimed(path: string): Promise<Buffer> {
+    const handle = await open(path, 'r').catch((cause: unknown) => {
+      if ((cause as NodeJS.ErrnoException).code === 'EISDIR') throw new SealpostError('FORMAT_INVALID', 'the spool entry is a directory, not an envelope file');
+      throw cause;
+    });
+    try {
+      const stats = await handle.stat();
+      if (!stats.isFile()) throw new SealpostError('FORMAT_INVALID', 'the spool entry is not a regular file');
+      if (stats.size > maxEnvelopeBytes) throw new SealpostError('MESSAGE_TOO_LARGE', `the spool file holds ${stats.size} bytes, more than the limit of ${maxEnvelopeBytes}`);
+      return await handle.readFile();
+    } finally {
+      await handle.close();
+    }
+  }
+
   async function processFile(name: string, handler: MessageHandler): Promise<void> {
     const claimed = join(dirs.processing, name);
     try {
@@ -118,7 +146,16 @@ export function createSpoolTransport(directory: string, options: SpoolOptions = 
       throw error;
     }
     const meta = parseName(name)!;
-    const delivery: Delivery = { envelope: await readFile(claimed), transportId: name, attempt: meta.attempt };
+    let envelope: Buffer;
+    try {
+      envelope = await readClaimed(claimed);
+    } catch (error) {
+      if (!isSealpostError(error)) throw error;
+      await deadLetter(claimed, name, error, meta.attempt);
+      options.events?.onDeadLettered?.({ envelope: new Uint8Array(0), transportId: name, attempt: meta.attempt }, error);
+      return;
+    }
+    const delivery: Delivery = { envelope, transportId: name, attempt: meta.attempt };
     options.events?.onReceived?.(delivery);
     try {
       await handler(delivery);
@@ -126,8 +163,7 @@ export function createSpoolTransport(directory: string, options: SpoolOptions = 
       options.events?.onAcked?.(delivery);
     } catch (error) {
       if (isSealpostError(error) && !error.transient) {
-        await writeFile(join(dirs.dead, `${name}.reason.json`), `${JSON.stringify({ code: error.code, reason: error.message, at: new Date().toISOString(), attempt: meta.attempt })}\n`);
-        await rename(claimed, join(dirs.dead, name));
+        await deadLetter(claimed, name, error, meta.attempt);
         options.events?.onDeadLettered?.(delivery, error);
       } else {
         const delay = Math.min(maxRetryDelayMs, retryDelayMs * 2 ** (meta.attempt - 1));
@@ -137,11 +173,23 @@ export function createSpoolTransport(directory: string, options: SpoolOptions = 
     }
   }
 
+  /** An entry of `incoming/` that no sender of this spool wrote: dead-lettered once, never ignored. */
+  async function refuseForeign(name: string): Promise<void> {
+    const error = new SealpostError('FORMAT_INVALID', `the spool entry ${JSON.stringify(name)} does not match <15-digit due time>-<attempt>-<id>${SUFFIX}; senders write to tmp/ and rename into incoming/`);
+    try {
+      await deadLetter(join(dirs.incoming, name), name, error, 1);
+    } catch (cause) {
+      if ((cause as NodeJS.ErrnoException).code === 'ENOENT') return; // gone meanwhile
+      throw cause;
+    }
+    options.events?.onDeadLettered?.({ envelope: new Uint8Array(0), transportId: name, attempt: 1 }, error);
+  }
+
   async function poll(handler: MessageHandler): Promise<void> {
     while (running) {
       let names: string[] = [];
       try {
-        names = (await readdir(dirs.incoming)).filter((n) => n.endsWith(SUFFIX)).sort();
+        names = (await readdir(dirs.incoming)).sort();
       } catch (error) {
         options.events?.onError?.(error);
       }
@@ -149,10 +197,10 @@ export function createSpoolTransport(directory: string, options: SpoolOptions = 
       for (const name of names) {
         if (!running) break;
         const meta = parseName(name);
-        if (!meta || meta.notBefore > now) continue;
+        if (meta && meta.notBefore > now) continue;
         while (inFlight.size >= concurrency && running) await Promise.race(inFlight);
         if (!running) break;
-        const task = processFile(name, handler).catch((error: unknown) => options.events?.onError?.(error));
+        const task = (meta ? processFile(name, handler) : refuseForeign(name)).catch((error: unknown) => options.events?.onError?.(error));
         inFlight.add(task);
         void task.finally(() => inFlight.delete(task));
       }

@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import { ChangeMessageVisibilityCommand, SendMessageBatchCommand, SendMessageCommand, SQSClient, type Message } from '@aws-sdk/client-sqs';
 import { SealpostError, isSealpostError } from '@sealpost/envelope';
 import { Consumer } from 'sqs-consumer';
+import { decodeBase64Envelope } from './base64-envelope.ts';
 import type { TransportEvents } from './events.ts';
 import type { Delivery, MessageHandler, SendOptions, TransportConsumer, TransportSender } from './types.ts';
 
@@ -24,6 +25,11 @@ export interface SqsOptions {
   readonly maxRetryDelaySeconds?: number;
   /** The queue's maximum message size in bytes (256 KiB by default in SQS, up to 1 MiB). @defaultValue 262144 */
   readonly maxMessageBytes?: number;
+  /**
+   * Largest envelope accepted, by `send` and by the consumer (a longer body is dead-lettered
+   * before it is decoded); at most what fits the queue's message size. @defaultValue from maxMessageBytes
+   */
+  readonly maxEnvelopeBytes?: number;
   /** FIFO queues: the message group. @defaultValue 'sealpost' */
   readonly messageGroupId?: string;
   /** Long-poll wait, in seconds (0-20). @defaultValue 20 */
@@ -43,6 +49,9 @@ function clientFor(queueUrl: string): SQSClient {
   return new SQSClient(aws ? { region } : { endpoint: url.origin, region });
 }
 
+/** The longest visibility timeout SQS allows: 12 hours. */
+const MAX_VISIBILITY_SECONDS = 43_200;
+
 const unavailable = (what: string) => (cause: unknown): never => {
   throw new SealpostError('TRANSPORT_UNAVAILABLE', `SQS ${what}: ${(cause as Error).message}`, { cause });
 };
@@ -53,8 +62,12 @@ const unavailable = (what: string) => (cause: unknown): never => {
  * - Envelopes travel base64-encoded in the body; one whose body would exceed the queue's
  *   maximum message size is refused at send with MESSAGE_TOO_LARGE.
  * - A message is deleted only when the handler resolves.
+ * - A body that is not a base64 envelope, or longer than `maxEnvelopeBytes` allows, is a
+ *   permanent failure (FORMAT_INVALID, MESSAGE_TOO_LARGE) found before it is decoded.
  * - A permanent failure sends the body to the dead-letter queue with attributes
- *   `sealpost-error-code` and `sealpost-error-reason`, then deletes the original.
+ *   `sealpost-error-code` and `sealpost-error-reason`, then deletes the original. Without a
+ *   dead-letter queue it is reported once per receive and parked for 12 hours (the longest
+ *   visibility timeout); the queue's redrive policy moves it on.
  * - A transient failure leaves the message and sets its visibility to a backoff delay that
  *   doubles with ApproximateReceiveCount; the queue's redrive policy stays the last backstop.
  * - FIFO queues (URL ending .fifo): MessageGroupId from the options, deduplication id = the
@@ -67,7 +80,7 @@ export function createSqsTransport(options: SqsOptions): { sender: TransportSend
   if (!Number.isInteger(maxMessageBytes) || maxMessageBytes < 1024 || maxMessageBytes > 1_048_576) throw new SealpostError('CONFIG_INVALID', 'maxMessageBytes must be between 1024 and 1048576');
   const concurrency = options.concurrency ?? 10;
   if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 256) throw new SealpostError('CONFIG_INVALID', `concurrency must be between 1 and 256, got ${concurrency}`);
-  const maxEnvelopeBytes = Math.floor(maxMessageBytes / 4) * 3;
+  const maxEnvelopeBytes = Math.min(Math.floor(maxMessageBytes / 4) * 3, options.maxEnvelopeBytes ?? Infinity);
   const retryDelay = options.retryDelaySeconds ?? 2;
   const maxRetryDelay = options.maxRetryDelaySeconds ?? 300;
 
@@ -139,32 +152,56 @@ export function createSqsTransport(options: SqsOptions): { sender: TransportSend
     }
   }
 
+  /** Sends the body, verbatim, to the dead-letter queue with the error's code and reason. */
+  async function deadLetter(message: Message, transportId: string, error: SealpostError): Promise<void> {
+    await client.send(
+      new SendMessageCommand({
+        QueueUrl: options.deadLetterQueueUrl,
+        MessageBody: message.Body ?? '',
+        MessageAttributes: {
+          'sealpost-error-code': { DataType: 'String', StringValue: error.code },
+          'sealpost-error-reason': { DataType: 'String', StringValue: error.message.slice(0, 1024) },
+          'sealpost-source-message-id': { DataType: 'String', StringValue: transportId },
+        },
+        ...(options.deadLetterQueueUrl!.endsWith('.fifo') ? { MessageGroupId: options.messageGroupId ?? 'sealpost', MessageDeduplicationId: transportId } : {}),
+      }),
+    );
+  }
+
+  /**
+   * A permanent failure goes to the dead-letter queue and the message is deleted. With no
+   * dead-letter queue configured it is reported (onError) and parked for the longest visibility
+   * SQS allows, so it is neither lost nor retried every few seconds; the queue's redrive policy
+   * moves it on after maxReceiveCount.
+   */
+  async function reject(message: Message, delivery: Delivery, error: SealpostError): Promise<Message> {
+    if (!options.deadLetterQueueUrl) {
+      await setVisibility(message.ReceiptHandle ?? '', MAX_VISIBILITY_SECONDS);
+      options.events?.onError?.(new SealpostError(error.code, `SQS message ${delivery.transportId} failed permanently (${error.message}) and no dead-letter queue is configured: parked for 12 h, the queue's redrive policy moves it on`, { cause: error, transient: false }));
+      throw error;
+    }
+    await deadLetter(message, delivery.transportId, error);
+    options.events?.onDeadLettered?.(delivery, error);
+    return message;
+  }
+
   async function processMessage(message: Message, handler: MessageHandler): Promise<Message> {
     const attempt = Number(message.Attributes?.ApproximateReceiveCount ?? 1);
-    const delivery: Delivery = { envelope: Buffer.from(message.Body ?? '', 'base64'), transportId: message.MessageId ?? randomUUID(), attempt };
+    const transportId = message.MessageId ?? randomUUID();
+    let envelope: Buffer;
+    try {
+      envelope = decodeBase64Envelope(message.Body, maxEnvelopeBytes, `SQS message ${transportId}`);
+    } catch (error) {
+      return reject(message, { envelope: new Uint8Array(0), transportId, attempt }, error as SealpostError);
+    }
+    const delivery: Delivery = { envelope, transportId, attempt };
     options.events?.onReceived?.(delivery);
     try {
       await handler(delivery);
       options.events?.onAcked?.(delivery);
       return message;
     } catch (error) {
-      if (isSealpostError(error) && !error.transient) {
-        if (!options.deadLetterQueueUrl) throw error;
-        await client.send(
-          new SendMessageCommand({
-            QueueUrl: options.deadLetterQueueUrl,
-            MessageBody: message.Body ?? '',
-            MessageAttributes: {
-              'sealpost-error-code': { DataType: 'String', StringValue: error.code },
-              'sealpost-error-reason': { DataType: 'String', StringValue: error.message.slice(0, 1024) },
-              'sealpost-source-message-id': { DataType: 'String', StringValue: delivery.transportId },
-            },
-            ...(options.deadLetterQueueUrl.endsWith('.fifo') ? { MessageGroupId: options.messageGroupId ?? 'sealpost', MessageDeduplicationId: delivery.transportId } : {}),
-          }),
-        );
-        options.events?.onDeadLettered?.(delivery, error);
-        return message;
-      }
+      if (isSealpostError(error) && !error.transient) return reject(message, delivery, error);
       const delay = Math.min(maxRetryDelay, retryDelay * 2 ** (attempt - 1));
       await setVisibility(message.ReceiptHandle ?? '', delay);
       options.events?.onRetried?.(delivery, error, delay * 1000);

@@ -12,6 +12,12 @@ export interface TransportUnderTest {
   reopen(): TransportConsumer;
   /** Dead-lettered envelopes with their error code. */
   deadLetters(): Promise<{ envelope: Buffer; code: string }[]>;
+  /** Puts deliveries no sender of this transport would write straight into the backend; resolves to how many. */
+  injectMalformed(): Promise<number>;
+  /** Puts one delivery larger than the transport's `maxEnvelopeBytes` straight into the backend. */
+  injectOversized(): Promise<void>;
+  /** How many times the backend has handed out deliveries that are still held (not dead-lettered or acked). */
+  pending(): Promise<number>;
   cleanup(): Promise<void>;
 }
 
@@ -69,6 +75,36 @@ export function describeTransportConformance(name: string, make: () => Promise<T
       const dead = await t.deadLetters();
       expect(dead[0]!.envelope.toString()).toBe('poison');
       expect(dead[0]!.code).toBe('SIGNATURE_INVALID');
+    });
+
+    it('dead-letters every malformed delivery with a code after one attempt, without calling the handler', async () => {
+      t = await make();
+      const count = await t.injectMalformed();
+      await t.sender.send(Buffer.from('good'));
+      const seen: string[] = [];
+      await t.consumer.start(async (d) => {
+        seen.push(Buffer.from(d.envelope).toString());
+      });
+      await until(async () => seen.length === 1 && (await t!.deadLetters()).length === count);
+      await sleep(300);
+      expect(seen).toEqual(['good']);
+      const dead = await t.deadLetters();
+      expect(dead).toHaveLength(count);
+      expect(dead.every((d) => d.code === 'FORMAT_INVALID')).toBe(true);
+      expect(await t.pending()).toBe(0);
+    });
+
+    it('dead-letters a delivery over the size limit before decoding it (MESSAGE_TOO_LARGE)', async () => {
+      t = await make();
+      await t.injectOversized();
+      const seen: number[] = [];
+      await t.consumer.start(async (d) => {
+        seen.push(d.envelope.length);
+      });
+      await until(async () => (await t!.deadLetters()).length === 1);
+      expect(seen).toEqual([]);
+      expect((await t.deadLetters())[0]!.code).toBe('MESSAGE_TOO_LARGE');
+      expect(await t.pending()).toBe(0);
     });
 
     it('retries a transient failure until it succeeds, never dead-lettering it', async () => {
