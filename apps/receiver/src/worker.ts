@@ -2,6 +2,7 @@ import { openStore } from '@sealpost/store';
 import { openTransport } from '@sealpost/transport';
 import type { Logger } from 'pino';
 import type { ReceiverConfig } from './config.ts';
+import { maxEnvelopeBytesFor } from './envelope-size.ts';
 import { createReceiverMetrics } from './metrics.ts';
 import { createOpenerFromConfig } from './opener-from-config.ts';
 import { startReceiver, type Receiver } from './receiver.ts';
@@ -17,8 +18,9 @@ export async function startReceiverFromConfig(config: ReceiverConfig, logger: Lo
   const store = openStore(config.store);
   const { consumer } = openTransport(config.transport, {
     concurrency: config.concurrency,
+    maxEnvelopeBytes: maxEnvelopeBytesFor(config.maxPayloadBytes),
     events: {
-      onDeadLettered: (delivery, error) => logger.warn({ transportId: delivery.transportId, code: error.code }, 'dead-lettered'),
+      onDeadLettered: (delivery, error) => logger.warn({ transportId: delivery.transportId, code: error.code, reason: error.message }, 'dead-lettered'),
       onError: (error) => logger.error({ err: error }, 'transport error'),
     },
   });
