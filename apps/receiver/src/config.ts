@@ -19,7 +19,11 @@ const list = z.union([z.array(z.string().min(1)), z.string()]).transform((value)
   (Array.isArray(value) ? value : value.split(/[,\n]/)).map((s) => s.trim()).filter(Boolean),
 );
 
-const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const int = (min: number, max: number) =>
+  z.preprocess(
+    (value) => (typeof value === 'string' && /^\s*-?\d+\s*$/.test(value) ? Number(value) : value),
+    z.number({ error: `expected an integer from ${min} to ${max}` }).int(`expected an integer from ${min} to ${max}`).min(min, `expected an integer from ${min} to ${max}`).max(max, `expected an integer from ${min} to ${max}`),
+  );
 
 /**
  * Every receiver setting: its key in a config file, its environment variable, its default and
@@ -35,8 +39,8 @@ export const SETTINGS = {
   maxClockSkew: { env: 'SEALPOST_MAX_CLOCK_SKEW', default: '5m', schema: duration(false), help: 'How far in the future a message creation time may be' },
   shutdownTimeout: { env: 'SEALPOST_SHUTDOWN_TIMEOUT', default: '30s', schema: duration(false), help: 'On SIGTERM/SIGINT, how long in-flight messages may take to finish' },
   metricsHost: { env: 'SEALPOST_METRICS_HOST', default: '127.0.0.1', schema: z.string().min(1), help: 'Address of the /metrics, /healthz and /readyz server' },
-  metricsPort: { env: 'SEALPOST_METRICS_PORT', default: 9464, schema: z.union([z.literal('off'), int(0, 65535)]), help: "Port of that server (0 picks one; 'off' disables it)" },
-  logLevel: { env: 'SEALPOST_LOG_LEVEL', default: 'info', schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']), help: 'Log level (JSON logs on stdout)' },
+  metricsPort: { env: 'SEALPOST_METRICS_PORT', default: 9464, schema: z.union([z.literal('off'), int(0, 65535)], { error: "expected a port from 0 to 65535, or 'off'" }), help: "Port of that server (0 picks one; 'off' disables it)" },
+  logLevel: { env: 'SEALPOST_LOG_LEVEL', default: 'info', schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { error: 'expected one of fatal, error, warn, info, debug, trace, silent' }), help: 'Log level (JSON logs on stdout)' },
   maxPayloadBytes: { env: 'SEALPOST_MAX_PAYLOAD_BYTES', default: 64 * 1024 * 1024, schema: int(1, 8 ** 11 - 1), help: 'Largest payload accepted, in bytes' },
   maxRecipients: { env: 'SEALPOST_MAX_RECIPIENTS', default: 16, schema: int(1, 1024), help: 'Most recipients per message' },
   dataKeyCacheEntries: { env: 'SEALPOST_DATA_KEY_CACHE_ENTRIES', default: 1000, schema: int(0, 1_000_000), help: 'Unwrapped data keys kept (0 disables the cache)' },
@@ -45,13 +49,42 @@ export const SETTINGS = {
 } as const;
 
 type Settings = typeof SETTINGS;
+
+/**
+ * SEALPOST_* variables that belong to other Sealpost tools (tests, benchmarks, examples, the
+ * demo job, the Node launcher) and are not receiver settings; every other unknown one is refused.
+ */
+const OTHER_TOOLS_VARIABLES = /^SEALPOST_((TEST|BENCH|EXAMPLE)_\w+|DATA_DIR|TOOLS_DIR)$/;
+
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    previous = current;
+  }
+  return previous[b.length]!;
+}
+
+/** Unknown SEALPOST_* variables in `env`, each with the closest known one when it looks like a typo. */
+function unknownVariables(env: NodeJS.ProcessEnv): string[] {
+  const known = Object.values(SETTINGS).map((s) => s.env as string);
+  return Object.keys(env)
+    .filter((name) => name.startsWith('SEALPOST_') && !known.includes(name) && !OTHER_TOOLS_VARIABLES.test(name))
+    .sort()
+    .map((name) => {
+      const closest = known.map((k) => [k, editDistance(name, k)] as const).sort((x, y) => x[1] - y[1])[0]!;
+      return closest[1] <= 3 ? `${name} (did you mean ${closest[0]}?)` : name;
+    });
+}
 /** The validated receiver configuration. */
 export type ReceiverConfig = { readonly [K in keyof Settings]: z.output<Settings[K]['schema']> };
 
 /**
  * Loads the configuration: defaults, then a JSON config file (keys as in {@link SETTINGS}),
  * then environment variables. Every problem is reported at once, each naming the setting and
- * its environment variable; the error is CONFIG_INVALID.
+ * its environment variable; the error is CONFIG_INVALID. An unknown SEALPOST_* variable (a
+ * misspelled setting) is a problem too, so a typo never silently falls back to a default.
  */
 export async function loadReceiverConfig(options: { env?: NodeJS.ProcessEnv; file?: string } = {}): Promise<ReceiverConfig> {
   const env = options.env ?? process.env;
@@ -65,7 +98,7 @@ export async function loadReceiverConfig(options: { env?: NodeJS.ProcessEnv; fil
     const unknown = Object.keys(fromFile).filter((key) => !Object.hasOwn(SETTINGS, key));
     if (unknown.length > 0) throw new SealpostError('CONFIG_INVALID', `unknown setting(s) in ${options.file}: ${unknown.join(', ')}`);
   }
-  const problems: string[] = [];
+  const problems: string[] = unknownVariables(env).map((name) => `unknown environment variable ${name}`);
   const config: Record<string, unknown> = {};
   for (const [key, setting] of Object.entries(SETTINGS)) {
     const raw = env[setting.env] !== undefined && env[setting.env] !== '' ? env[setting.env] : (fromFile[key] ?? setting.default);
@@ -73,7 +106,7 @@ export async function loadReceiverConfig(options: { env?: NodeJS.ProcessEnv; fil
     if (result.success) config[key] = result.data;
     else problems.push(`${key} (${setting.env}): ${raw === undefined ? 'required' : result.error.issues.map((i) => i.message).join('; ')}`);
   }
-  if (problems.length > 0) throw new SealpostError('CONFIG_INVALID', `invalid receiver configuration:\n  ${problems.join('\n  ')}`);
+  if (problems.length > 0) throw new SealpostError('CONFIG_INVALID', `invalid receiver configuration: ${problems.join('; ')}`);
   return config as ReceiverConfig;
 }
 

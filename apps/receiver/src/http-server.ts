@@ -1,4 +1,5 @@
 import { createServer, type Server } from 'node:http';
+import { SealpostError } from '@sealpost/envelope';
 import type { Registry } from 'prom-client';
 
 /** Serves `/metrics` (Prometheus), `/healthz` (the process is up) and `/readyz` (consuming). */
@@ -28,7 +29,10 @@ export async function startHealthServer(options: { host: string; port: number; r
     }
   });
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (cause: NodeJS.ErrnoException) => {
+      const why = cause.code === 'EADDRINUSE' ? 'the port is in use' : cause.code === 'EADDRNOTAVAIL' ? 'the address is not one of this host' : cause.message;
+      reject(new SealpostError('CONFIG_INVALID', `cannot serve metrics on ${options.host}:${options.port} (SEALPOST_METRICS_HOST, SEALPOST_METRICS_PORT): ${why}`, { cause }));
+    });
     server.listen(options.port, options.host, resolve);
   });
   const address = server.address();

@@ -15,4 +15,5 @@ export { createReceiverMetrics, type ReceiverMetrics } from './metrics.ts';
 export { createMessageProcessor, type ProcessorOptions } from './processor.ts';
 export { startReceiver, type Receiver, type ReceiverParts } from './receiver.ts';
 export { startReceiverFromConfig } from './worker.ts';
+export { runReceiverCli } from './cli.ts';
 export { createSqsHandler, type SqsHandlerOptions } from './lambda.ts';

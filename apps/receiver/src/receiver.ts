@@ -1,4 +1,4 @@
-import { isSealpostError, type Opener } from '@sealpost/envelope';
+import type { Opener } from '@sealpost/envelope';
 import type { MessageStore } from '@sealpost/store';
 import type { TransportConsumer } from '@sealpost/transport';
 import type { Logger } from 'pino';
@@ -17,6 +17,8 @@ export interface ReceiverParts {
   readonly http?: { readonly host: string; readonly port: number };
   /** How long in-flight messages may take to finish on stop, in ms. @defaultValue 30000 */
   readonly shutdownTimeoutMs?: number;
+  /** What the start log line says about this receiver (transport, store, version, ...). */
+  readonly describe?: Record<string, unknown>;
 }
 
 /** A running receiver. */
@@ -32,7 +34,9 @@ export interface Receiver {
 
 /**
  * Starts a receiver: initialises the store (migrations), starts the health server, then the
- * consumer. Messages are opened, verified and stored before they are acknowledged.
+ * consumer. Messages are opened, verified and stored before they are acknowledged. Any of the
+ * three failing fails the start (and closes what was opened): an unreachable store or transport
+ * is reported at once, not waited for.
  *
  * @example
  * ```ts
@@ -43,25 +47,24 @@ export interface Receiver {
 export async function startReceiver(parts: ReceiverParts): Promise<Receiver> {
   const { store, consumer, logger, metrics } = parts;
   let consuming = false;
-  // A store that is briefly unavailable at start (a database restarting) is waited for, not fatal.
-  for (let attempt = 1; ; attempt++) {
-    try {
-      await store.init();
-      break;
-    } catch (error) {
-      if (!isSealpostError(error) || !error.transient || attempt >= 10) throw error;
-      logger.warn({ code: error.code, reason: error.message, attempt }, 'store unavailable at start; retrying');
-      await new Promise((resolve) => setTimeout(resolve, Math.min(5000, 250 * 2 ** attempt)));
-    }
-  }
+  // Fail fast: a store that cannot be reached now is reported, naming it, and nothing is consumed.
+  // Outages after start are the retry machinery's (transient failures, redelivered with backoff).
+  await store.init();
   let health: HealthServer | undefined;
-  if (parts.http) {
-    health = await startHealthServer({ ...parts.http, registry: metrics.registry, ready: () => consuming });
-    logger.info({ port: health.port }, 'health and metrics server listening');
+  try {
+    if (parts.http) {
+      health = await startHealthServer({ ...parts.http, registry: metrics.registry, ready: () => consuming });
+      logger.info({ port: health.port }, 'health and metrics server listening');
+    }
+    await consumer.start(createMessageProcessor(parts));
+  } catch (error) {
+    await consumer.stop(0).catch(() => undefined);
+    await health?.close().catch(() => undefined);
+    await store.close().catch(() => undefined);
+    throw error;
   }
-  await consumer.start(createMessageProcessor(parts));
   consuming = true;
-  logger.info('receiver started');
+  logger.info({ ...parts.describe, metrics: health && parts.http ? `http://${parts.http.host}:${health.port}/metrics` : 'off' }, 'receiver started');
   let stopping: Promise<void> | undefined;
   return {
     httpPort: health?.port,

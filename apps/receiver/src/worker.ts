@@ -2,6 +2,7 @@ import { openStore } from '@sealpost/store';
 import { openTransport } from '@sealpost/transport';
 import type { Logger } from 'pino';
 import type { ReceiverConfig } from './config.ts';
+import { RECEIVER_VERSION, naming, redactUrl } from './describe.ts';
 import { maxEnvelopeBytesFor } from './envelope-size.ts';
 import { createReceiverMetrics } from './metrics.ts';
 import { createOpenerFromConfig } from './opener-from-config.ts';
@@ -10,13 +11,15 @@ import { startReceiver, type Receiver } from './receiver.ts';
 /**
  * Builds everything a configuration names — keys (files or KMS), trusted senders, the opener,
  * the store and the transport — and starts the receiver. Fails fast, before consuming, when a
- * key, the store or the transport is unusable.
+ * key, the store or the transport is unusable, naming the setting. The start log line names the
+ * version, transport, store (passwords redacted) and metrics address.
  */
 export async function startReceiverFromConfig(config: ReceiverConfig, logger: Logger): Promise<Receiver> {
   const metrics = createReceiverMetrics();
   const opener = await createOpenerFromConfig(config, metrics, logger);
-  const store = openStore(config.store);
-  const { consumer } = openTransport(config.transport, {
+  const opened = openStore(config.store);
+  const store: typeof opened = { ...opened, init: () => opened.init().catch(naming('store (SEALPOST_STORE)', config.store)) };
+  const transport = openTransport(config.transport, {
     concurrency: config.concurrency,
     maxEnvelopeBytes: maxEnvelopeBytesFor(config.maxPayloadBytes),
     events: {
@@ -24,6 +27,10 @@ export async function startReceiverFromConfig(config: ReceiverConfig, logger: Lo
       onError: (error) => logger.error({ err: error }, 'transport error'),
     },
   });
+  const consumer: typeof transport.consumer = {
+    start: (handler) => transport.consumer.start(handler).catch(naming('transport (SEALPOST_TRANSPORT)', config.transport)),
+    stop: (deadlineMs) => transport.consumer.stop(deadlineMs),
+  };
   return startReceiver({
     opener,
     store,
@@ -31,6 +38,7 @@ export async function startReceiverFromConfig(config: ReceiverConfig, logger: Lo
     metrics,
     logger,
     shutdownTimeoutMs: config.shutdownTimeout ?? 30_000,
+    describe: { version: RECEIVER_VERSION, transport: redactUrl(config.transport), store: redactUrl(config.store), concurrency: config.concurrency },
     ...(config.metricsPort === 'off' ? {} : { http: { host: config.metricsHost, port: config.metricsPort } }),
   });
 }

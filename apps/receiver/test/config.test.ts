@@ -14,6 +14,15 @@ describe('receiver configuration', () => {
     );
   });
 
+  it('refuses unknown SEALPOST_ variables, suggesting the setting a typo resembles, and leaves other tools\' variables alone', async () => {
+    const env = { SEALPOST_KEYS: 'a', SEALPOST_TRUST: 'b' };
+    await expect(loadReceiverConfig({ env: { ...env, SEALPOST_STROE: 'x', SEALPOST_WHATEVER: '1' } })).rejects.toThrow(
+      /unknown environment variable SEALPOST_STROE \(did you mean SEALPOST_STORE\?\); unknown environment variable SEALPOST_WHATEVER/,
+    );
+    const other = { SEALPOST_TEST_POSTGRES: 'x', SEALPOST_BENCH_POSTGRES: 'x', SEALPOST_EXAMPLE_QUEUE_URL: 'x', SEALPOST_DATA_DIR: 'x', SEALPOST_TOOLS_DIR: 'x' };
+    expect((await loadReceiverConfig({ env: { ...env, ...other } })).keys).toEqual(['a']);
+  });
+
   it('reads a JSON config file, lets the environment override it, and refuses unknown keys', async () => {
     const { mkdtemp, writeFile, rm } = await import('node:fs/promises');
     const { join } = await import('node:path');
