@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { isSealpostError } from '@sealpost/envelope';
 import pino from 'pino';
 import { describeSettings, loadReceiverConfig } from './config.ts';
-import { RECEIVER_VERSION } from './describe.ts';
+import { receiverVersion } from './describe.ts';
 import { startReceiverFromConfig } from './worker.ts';
 
 const USAGE = 'usage: sealpost-receiver [--config FILE] [--help] [--version]';
@@ -26,7 +26,7 @@ export async function runReceiverCli(argv: readonly string[]): Promise<void> {
     process.exit(0);
   }
   if (values.version) {
-    console.log(RECEIVER_VERSION);
+    console.log(receiverVersion());
     process.exit(0);
   }
 

@@ -1,8 +1,17 @@
 import { readFileSync } from 'node:fs';
 import { SealpostError, isSealpostError } from '@sealpost/envelope';
 
-/** The receiver's version, from its package.json (beside `src/` and `dist/` alike). */
-export const RECEIVER_VERSION: string = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+/**
+ * The receiver's version, from its package.json (beside `src/` and `dist/` alike); 'unknown'
+ * where there is none (bundled into a single file).
+ */
+export function receiverVersion(): string {
+  try {
+    return (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
+}
 
 const SECRET_PARAMETERS = /^(password|passwd|pass|secret|token|sslpassword|sslkey)$/i;
 

@@ -2,7 +2,7 @@ import { openStore } from '@sealpost/store';
 import { openTransport } from '@sealpost/transport';
 import type { Logger } from 'pino';
 import type { ReceiverConfig } from './config.ts';
-import { RECEIVER_VERSION, naming, redactUrl } from './describe.ts';
+import { naming, receiverVersion, redactUrl } from './describe.ts';
 import { maxEnvelopeBytesFor } from './envelope-size.ts';
 import { createReceiverMetrics } from './metrics.ts';
 import { createOpenerFromConfig } from './opener-from-config.ts';
@@ -38,7 +38,7 @@ export async function startReceiverFromConfig(config: ReceiverConfig, logger: Lo
     metrics,
     logger,
     shutdownTimeoutMs: config.shutdownTimeout ?? 30_000,
-    describe: { version: RECEIVER_VERSION, transport: redactUrl(config.transport), store: redactUrl(config.store), concurrency: config.concurrency },
+    describe: { version: receiverVersion(), transport: redactUrl(config.transport), store: redactUrl(config.store), concurrency: config.concurrency },
     ...(config.metricsPort === 'off' ? {} : { http: { host: config.metricsHost, port: config.metricsPort } }),
   });
 }
