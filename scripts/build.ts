@@ -5,10 +5,11 @@
  *
  * One tsc run compiles all packages at once (tsconfig.build.json, into .build/), then each
  * package's src/ output moves to its dist/: cross-package imports stay bare specifiers, so
- * the emitted files do not depend on where the workspace is.
+ * the emitted files do not depend on where the workspace is. The repository's LICENSE is copied
+ * into each package.
  */
 import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, relative } from 'node:path';
 import { ROOT, publicPackages } from './packages.ts';
@@ -25,6 +26,8 @@ for (const pkg of packages) {
   const built = join(staging, relative(ROOT, pkg.dir), 'src');
   if (!existsSync(built)) throw new Error(`${pkg.name}: nothing was built from ${relative(ROOT, pkg.dir)}/src`);
   renameSync(built, join(pkg.dir, 'dist'));
+  // The license text travels with each package (pnpm pack always includes a LICENSE file).
+  copyFileSync(join(ROOT, 'LICENSE'), join(pkg.dir, 'LICENSE'));
   const manifest = JSON.parse(readFileSync(join(pkg.dir, 'package.json'), 'utf8')) as { publishConfig?: { bin?: Record<string, string> } };
   for (const bin of Object.values(manifest.publishConfig?.bin ?? {})) chmodSync(join(pkg.dir, bin), 0o755);
 }

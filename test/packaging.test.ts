@@ -51,7 +51,7 @@ function runWith(version: '22' | '24', command: string, args: string[], cwd = pr
 }
 
 describe('the packed packages', () => {
-  it('ship only built files: exports with types first, bins and files under dist, no workspace versions', async () => {
+  it('ship only built files and the license: exports with types first, bins and files under dist, no workspace versions', async () => {
     expect(tarballs.map((t) => t.split('/').pop()).sort()).toEqual([
       'sealpost-0.1.0.tgz',
       'sealpost-aws-kms-0.1.0.tgz',
@@ -82,6 +82,7 @@ describe('the packed packages', () => {
         expect(target).toMatch(/^\.\/dist\/.*\.js$/);
         expect((await readFile(join(dir, target), 'utf8')).startsWith('#!/usr/bin/env node\n'), `${name}: ${target}`).toBe(true);
       }
+      expect(await readFile(join(dir, 'LICENSE'), 'utf8'), name).toContain('Apache License');
       const shipped = await readdir(dir, { recursive: true });
       expect(shipped.filter((file) => /(^|\/)(src|test)(\/|$)|\.ts$/.test(file) && !file.endsWith('.d.ts')), name).toEqual([]);
     }
