@@ -1,4 +1,5 @@
 import { SealpostError } from './errors.ts';
+import { MAX_CERTIFICATES, MAX_CERTIFICATE_BYTES } from './bundle/bundle.ts';
 
 /**
  * Caps on what `open` accepts from untrusted bytes. Each is checked before the bytes it guards
@@ -63,7 +64,7 @@ export function resolveLimits(overrides: Partial<Limits> | undefined, base: Limi
 
 /** The most bytes a bundle (the decrypted, decompressed tar) may hold under `limits`. */
 export function maxBundleBytes(limits: Limits): number {
-  return limits.maxPayloadBytes + limits.maxManifestBytes + 1024 + BUNDLE_OVERHEAD_BYTES;
+  return limits.maxPayloadBytes + limits.maxManifestBytes + 1024 + BUNDLE_OVERHEAD_BYTES + MAX_CERTIFICATES * (MAX_CERTIFICATE_BYTES + 512);
 }
 
 /** The most bytes a gzip-compressed bundle may take: gzip expands incompressible input slightly. */

@@ -3,6 +3,7 @@ import { needs } from './errors.ts';
 import { isSigningAlgorithm } from './algorithms.ts';
 import { expectMap, isKeyId } from './format/header.ts';
 import { isSafeEntryName } from './bundle/ustar.ts';
+import { MAX_CERTIFICATES } from './bundle/bundle.ts';
 import { isUuidV7 } from './uuid.ts';
 import type { Limits } from './limits.ts';
 import type { Manifest } from './message.ts';
@@ -27,7 +28,11 @@ export function encodeManifest(manifest: Manifest): Uint8Array {
     },
     // The same list (by identity) in every manifest of a sealer: encoded once.
     recipients: encodeOnce(manifest.recipients, (list) => list),
-    sender: { alg: manifest.sender.algorithm, kid: manifest.sender.keyId },
+    sender: {
+      alg: manifest.sender.algorithm,
+      kid: manifest.sender.keyId,
+      ...(manifest.sender.certificates?.length ? { certs: manifest.sender.certificates } : {}),
+    },
     version: MANIFEST_VERSION,
   });
 }
@@ -66,9 +71,15 @@ export function decodeManifest(bytes: Uint8Array, limits: Limits): Manifest {
   needs(version === MANIFEST_VERSION, 'MANIFEST_INVALID', `manifest.version must be ${MANIFEST_VERSION}`);
   needs(isUuidV7(id), 'MANIFEST_INVALID', 'manifest.id must be a lower-case UUIDv7');
   needs(Number.isSafeInteger(created) && (created as number) >= 0, 'MANIFEST_INVALID', 'manifest.created must be Unix milliseconds');
-  const s = expectManifestMap(sender, ['alg', 'kid'], 'manifest.sender');
+  const certified = typeof sender === 'object' && sender !== null && 'certs' in sender;
+  const s = expectManifestMap(sender, certified ? ['alg', 'certs', 'kid'] : ['alg', 'kid'], 'manifest.sender');
   needs(isKeyId(s.kid), 'MANIFEST_INVALID', 'manifest.sender.kid must be a key id');
   needs(isSigningAlgorithm(s.alg), 'MANIFEST_INVALID', 'manifest.sender.alg is not a supported signing algorithm');
+  if (certified) {
+    needs(Array.isArray(s.certs) && s.certs.length > 0, 'MANIFEST_INVALID', 'manifest.sender.certs must be a non-empty array');
+    needs(s.certs.length <= MAX_CERTIFICATES, 'LIMIT_EXCEEDED', `manifest.sender.certs names more than ${MAX_CERTIFICATES} certificates`);
+    needs(s.certs.every((h) => h instanceof Uint8Array && h.length === 32), 'MANIFEST_INVALID', 'manifest.sender.certs entries must be 32-byte SHA-256 digests');
+  }
   needs(Array.isArray(recipients) && recipients.length > 0, 'MANIFEST_INVALID', 'manifest.recipients must be a non-empty array');
   needs(recipients.length <= limits.maxRecipients, 'LIMIT_EXCEEDED', `manifest names more recipients than maxRecipients (${limits.maxRecipients})`);
   needs(recipients.every(isKeyId) && new Set(recipients).size === recipients.length, 'MANIFEST_INVALID', 'manifest.recipients must be distinct key ids');
@@ -81,7 +92,7 @@ export function decodeManifest(bytes: Uint8Array, limits: Limits): Manifest {
   return {
     id,
     created: new Date(created as number),
-    sender: { keyId: s.kid, algorithm: s.alg },
+    sender: { keyId: s.kid, algorithm: s.alg, ...(certified ? { certificates: s.certs as Uint8Array[] } : {}) },
     recipients,
     payload: { name: p.name, contentType: p.type, size: p.size as number, sha256: p.sha256 },
     metadata,

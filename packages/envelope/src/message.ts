@@ -6,8 +6,11 @@ export interface Manifest {
   readonly id: string;
   /** Creation time, from the sender's clock. */
   readonly created: Date;
-  /** The signing key and algorithm. */
-  readonly sender: { readonly keyId: string; readonly algorithm: SigningAlgorithm };
+  /**
+   * The signing key and algorithm, and, when the sender attached its certificate chain, the
+   * SHA-256 of each certificate (DER, leaf first): the signature binds the chain.
+   */
+  readonly sender: { readonly keyId: string; readonly algorithm: SigningAlgorithm; readonly certificates?: readonly Uint8Array[] };
   /** Key ids of every recipient the sender addressed, in the order given. */
   readonly recipients: readonly string[];
   /** Payload description; the digest binds the signature to the payload bytes. */
@@ -34,6 +37,8 @@ export interface VerifiedMessage {
   readonly signature: Uint8Array;
   /** Which of our keys the message was opened with. */
   readonly recipientKeyId: string;
+  /** The sender's certificate chain (DER, leaf first) from the bundle; empty when it sent none. */
+  readonly certificates: readonly Uint8Array[];
 }
 
 /** A verified message whose payload is held in memory. */

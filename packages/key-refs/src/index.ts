@@ -1,1 +1,2 @@
 export * from './resolve.ts';
+export * from './certificates.ts';

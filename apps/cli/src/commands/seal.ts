@@ -1,7 +1,8 @@
 import { basename, join } from 'node:path';
 import { Command } from 'commander';
 import mime from 'mime-types';
-import { createSealer, openInputFile } from '@sealpost/envelope';
+import { readFile } from 'node:fs/promises';
+import { createSealer, openInputFile, parseCertificateChain, describeCertificate } from '@sealpost/envelope';
 import { resolveAll, resolveKeyWrapper, resolveSigner } from '@sealpost/key-refs';
 import { assertWritable, spoolStdin, withTempDir } from '../files.ts';
 import { collect, parseMetadata } from '../options.ts';
@@ -9,6 +10,7 @@ import { createOutput, usage } from '../output.ts';
 
 interface SealOptions {
   signKey: string;
+  cert?: string;
   to?: string[];
   in: string;
   out?: string;
@@ -25,6 +27,7 @@ export function sealCommand(): Command {
   return new Command('seal')
     .description('Sign a payload with the sender key, then encrypt it for each recipient')
     .requiredOption('--sign-key <ref>', 'sender key: EC private key PEM file, or kms:KEY')
+    .option('--cert <file>', "the sender key's certificate chain, PEM: leaf first, then intermediates (carried in the envelope and signed)")
     .option('--to <ref>', 'recipient key: RSA public key PEM file, or kms:KEY (repeat for several)', collect)
     .requiredOption('--in <file>', "payload file, or '-' for standard input")
     .option('--out <file>', "envelope file, or '-' for standard output (default: <in>.enc)")
@@ -40,8 +43,13 @@ export function sealCommand(): Command {
       const outPath = options.out ?? (options.in === '-' ? '-' : `${options.in}.enc`);
       const out = createOutput(Boolean(options.json), outPath === '-');
       await assertWritable(outPath, Boolean(options.force));
-      const [signer, recipients] = await Promise.all([resolveSigner(options.signKey), resolveAll(options.to, resolveKeyWrapper)]);
-      const sealer = createSealer({ signer, recipients, compression: options.gzip ? 'gzip' : 'none' });
+      const [signer, recipients, certificates] = await Promise.all([
+        resolveSigner(options.signKey),
+        resolveAll(options.to, resolveKeyWrapper),
+        options.cert === undefined ? [] : readFile(options.cert).then(parseCertificateChain),
+      ]);
+      const sealer = createSealer({ signer, recipients, certificates, compression: options.gzip ? 'gzip' : 'none' });
+      const certifiedAs = certificates.length ? describeCertificate(certificates[0]!).subject : undefined;
       const name = options.name ?? (options.in === '-' ? 'payload' : basename(options.in));
       const contentType = options.contentType ?? (mime.lookup(name) || 'application/octet-stream');
       const message = { name, contentType, metadata: parseMetadata(options.metadata) };
@@ -59,8 +67,8 @@ export function sealCommand(): Command {
         return { id: sealed.id, bytes };
       });
       out.result(
-        { id: result.id, out: outPath, bytes: result.bytes, sender: signer.keyId, recipients: recipients.map((r) => r.keyId) },
-        `sealed ${name} as message ${result.id}\n  signed by ${signer.keyId}\n  for ${recipients.map((r) => r.keyId).join(', ')}\n  wrote ${result.bytes} bytes to ${outPath === '-' ? 'standard output' : outPath}`,
+        { id: result.id, out: outPath, bytes: result.bytes, sender: signer.keyId, ...(certifiedAs ? { senderSubject: certifiedAs } : {}), recipients: recipients.map((r) => r.keyId) },
+        `sealed ${name} as message ${result.id}\n  signed by ${signer.keyId}${certifiedAs ? ` (certified as ${certifiedAs})` : ''}\n  for ${recipients.map((r) => r.keyId).join(', ')}\n  wrote ${result.bytes} bytes to ${outPath === '-' ? 'standard output' : outPath}`,
       );
     });
 }

@@ -20,3 +20,25 @@ export function createTrustStore(senders: Iterable<TrustedSender>): TrustStore {
   }
   return { sender: (keyId) => Promise.resolve(byKeyId.get(keyId)) };
 }
+
+/**
+ * A {@link TrustStore} that asks each store in turn and takes the first sender one accepts:
+ * typically a list of raw keys first, then certificate anchors. A certificate store's rejection
+ * (a `CERT_*` error) stops the search.
+ *
+ * @example
+ * ```ts
+ * const trust = combineTrustStores(createTrustStore(senders), createCertificateTrustStore({ anchors: [rootPem] }))
+ * ```
+ */
+export function combineTrustStores(...stores: readonly TrustStore[]): TrustStore {
+  return {
+    async sender(keyId, evidence) {
+      for (const store of stores) {
+        const sender = await store.sender(keyId, evidence);
+        if (sender) return sender;
+      }
+      return undefined;
+    },
+  };
+}

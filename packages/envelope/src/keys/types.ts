@@ -65,12 +65,25 @@ export interface TrustedSender {
   readonly algorithm: SigningAlgorithm;
   /** Checks this sender's signatures. */
   readonly verifier: Verifier;
-  /** Optional human-readable label (file name, KMS alias). */
+  /** Optional human-readable label (file name, KMS alias, certificate subject). */
   readonly label?: string;
+  /** For a sender accepted by its certificate: who the leaf names, and the leaf's SHA-256 fingerprint (hex). */
+  readonly certificate?: { readonly subject: string; readonly fingerprint: string; readonly subjectAltName?: string };
+}
+
+/** What a message says about its sender beyond the key id, for trust stores that need it. */
+export interface SenderEvidence {
+  /** The sender's certificate chain (DER, leaf first), bound by the signed manifest; may be empty. */
+  readonly certificates: readonly Uint8Array[];
+  /** The message's signed creation time: certificates are checked as of this time. */
+  readonly created: Date;
 }
 
 /** Decides which senders are accepted. */
 export interface TrustStore {
-  /** Returns the trusted sender with this key id, or undefined when it is not trusted. */
-  sender(keyId: string): Promise<TrustedSender | undefined>;
+  /**
+   * Returns the trusted sender with this key id, or undefined when it is not trusted. A store
+   * that judges certificates rejects with a permanent `CERT_*` error when the chain fails.
+   */
+  sender(keyId: string, evidence?: SenderEvidence): Promise<TrustedSender | undefined>;
 }

@@ -6,6 +6,7 @@ import { decodeManifest } from '../manifest.ts';
 import type { Limits } from '../limits.ts';
 import type { KeyUnwrapper, TrustStore } from '../keys/types.ts';
 import type { Manifest } from '../message.ts';
+import { checkCertificateBinding } from '../certs/chain.ts';
 
 /** Everything `open` needs besides the envelope, resolved once per opener. */
 export interface OpenContext {
@@ -55,17 +56,21 @@ export interface BundleFacts {
   readonly payloadSha256: Uint8Array;
   readonly manifestBytes: Uint8Array;
   readonly signature: Uint8Array;
+  /** The certificate entries (DER), in bundle order. */
+  readonly certificates: readonly Uint8Array[];
 }
 
 /**
- * The checks after decryption, in order: manifest decodes strictly, the sender is trusted with
+ * The checks after decryption, in order: manifest decodes strictly, the certificate entries are
+ * the chain the manifest binds, the sender is trusted (by key, or by its chain) with
  * the algorithm configured for it (never the one the message claims), the signature verifies,
  * the payload matches its signed name, size and digest, our key is among the signed
  * recipients, and the message is within the age window.
  */
 export async function verifyBundle(facts: BundleFacts, recipientKeyId: string, context: OpenContext): Promise<Manifest> {
   const manifest = decodeManifest(facts.manifestBytes, context.limits);
-  const sender = await context.trust.sender(manifest.sender.keyId);
+  checkCertificateBinding(manifest, facts.certificates);
+  const sender = await context.trust.sender(manifest.sender.keyId, { certificates: facts.certificates, created: manifest.created });
   if (!sender) throw new SealpostError('UNTRUSTED_SENDER', `sender key ${manifest.sender.keyId} is not trusted`);
   needs(
     sender.algorithm === manifest.sender.algorithm,

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { Transform } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { SealpostError, isSealpostError, needs } from '../errors.ts';
-import { checkEntry } from '../bundle/bundle.ts';
+import { REQUIRED_ENTRIES, checkEntry } from '../bundle/bundle.ts';
 import { BLOCK, entryBytes, isZero, readHeader } from '../bundle/ustar.ts';
 import { decryptFrameStream } from '../format/frames.ts';
 import { PREFIX_BYTES, parseHeader, readPrefix } from '../format/header.ts';
@@ -46,7 +46,7 @@ export async function openStream(context: OpenContext, source: AsyncIterable<Uin
     const manifest = await verifyBundle(facts, recipientKeyId, context);
     await payloadFile.commit();
     await bundleFile?.commit();
-    return { manifest, manifestBytes: facts.manifestBytes, signature: facts.signature, recipientKeyId };
+    return { manifest, manifestBytes: facts.manifestBytes, signature: facts.signature, recipientKeyId, certificates: facts.certificates };
   } catch (error) {
     await payloadFile.discard();
     await bundleFile?.discard();
@@ -69,8 +69,15 @@ async function readBundleStream(reader: ByteReader, payloadFile: AtomicFile, con
   const entries: { name: string; data?: Buffer }[] = [];
   const hash = createHash('sha256');
   let payloadSize = 0;
-  for (let index = 0; index < 3; index++) {
-    const header = readHeader(await reader.readExact(BLOCK, 'BUNDLE_INVALID', 'bundle ends before its third entry'));
+  const endMessage = 'bundle must end with exactly two zero blocks';
+  for (let index = 0; ; index++) {
+    const block = await reader.readExact(BLOCK, 'BUNDLE_INVALID', index < REQUIRED_ENTRIES ? 'bundle ends before its third entry' : endMessage);
+    if (index >= REQUIRED_ENTRIES && isZero(block)) {
+      const end = await reader.readExact(BLOCK, 'BUNDLE_INVALID', endMessage);
+      needs(isZero(end) && (await reader.atEnd()), 'BUNDLE_INVALID', endMessage);
+      break;
+    }
+    const header = readHeader(block);
     checkEntry(index, header.name, header.size, context.limits);
     if (index === 0) {
       payloadSize = header.size;
@@ -85,11 +92,10 @@ async function readBundleStream(reader: ByteReader, payloadFile: AtomicFile, con
     const padding = await reader.readExact(entryBytes(header.size) - BLOCK - header.size, 'BUNDLE_INVALID', truncated);
     needs(isZero(padding), 'BUNDLE_INVALID', 'tar padding is not zero');
   }
-  const end = await reader.readExact(2 * BLOCK, 'BUNDLE_INVALID', 'bundle must end with exactly two zero blocks');
-  needs(isZero(end) && (await reader.atEnd()), 'BUNDLE_INVALID', 'bundle must end with exactly two zero blocks');
   const signature = entries[2]!.data!;
   needs(signature.length > 0, 'BUNDLE_INVALID', 'manifest.sig is empty');
-  return { payloadName: entries[0]!.name, payloadSize, payloadSha256: hash.digest(), manifestBytes: entries[1]!.data!, signature };
+  const certificates = entries.slice(REQUIRED_ENTRIES).map((entry) => entry.data!);
+  return { payloadName: entries[0]!.name, payloadSize, payloadSha256: hash.digest(), manifestBytes: entries[1]!.data!, signature, certificates };
 }
 
 function gunzipBounded(source: AsyncIterable<Uint8Array>, max: number): AsyncIterable<Uint8Array> {

@@ -95,11 +95,12 @@ async function openBuffer(envelope: Uint8Array, context: OpenContext): Promise<O
       payloadSha256: createHash('sha256').update(parts.payload).digest(),
       manifestBytes: parts.manifest,
       signature: parts.signature,
+      certificates: parts.certificates ?? [],
     },
     recipientKeyId,
     context,
   );
-  return { manifest, manifestBytes: parts.manifest, signature: parts.signature, recipientKeyId, payload: parts.payload };
+  return { manifest, manifestBytes: parts.manifest, signature: parts.signature, recipientKeyId, certificates: parts.certificates ?? [], payload: parts.payload };
 }
 
 async function gunzipBounded(bytes: Uint8Array, max: number): Promise<Buffer> {

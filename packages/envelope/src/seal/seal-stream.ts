@@ -46,7 +46,7 @@ export function sealStream(context: SealContext, source: AsyncIterable<Uint8Arra
     }
     const manifestBytes = encodeManifest(message.manifestFor(hash.digest()));
     const signature = await context.signer.sign(manifestBytes);
-    yield bundleTail(size, manifestBytes, signature, message.mtimeSeconds);
+    yield bundleTail(size, manifestBytes, signature, message.mtimeSeconds, context.certificates);
   }
 
   async function* envelope(): AsyncGenerator<Buffer> {

@@ -13,6 +13,7 @@ import type { KeyWrapper, Signer } from '../keys/types.ts';
 import { DEFAULT_LIMITS, MAX_TAR_ENTRY_BYTES, resolveLimits, type Limits } from '../limits.ts';
 import { checkMetadata, encodeManifest, isContentType } from '../manifest.ts';
 import type { Manifest } from '../message.ts';
+import { certificateDigests, checkSignerCertificates } from '../certs/chain.ts';
 import { isUuidV7, uuidv7 } from '../uuid.ts';
 import { sealStream, sealFile, type SealFileResult, type SealStreamResult } from './seal-stream.ts';
 
@@ -22,6 +23,12 @@ const gzipAsync = promisify(gzip);
 export interface SealerOptions {
   /** Signs each manifest. */
   readonly signer: Signer;
+  /**
+   * The signer's certificate chain, DER, leaf first (see `parseCertificateChain` for PEM): carried
+   * in every bundle and bound by the signed manifest, so a receiver that trusts the issuing CA
+   * accepts this sender without knowing its key. @defaultValue none
+   */
+  readonly certificates?: readonly Uint8Array[];
   /** One wrapper per recipient; every recipient can open every message. */
   readonly recipients: readonly KeyWrapper[];
   /**
@@ -76,6 +83,8 @@ export interface Sealer {
 /** What seal and sealStream share: resolved options and the per-message preparation. */
 export interface SealContext {
   readonly signer: Signer;
+  readonly certificates: readonly Uint8Array[];
+  readonly certificateDigests: readonly Uint8Array[];
   readonly recipientIds: readonly string[];
   readonly dataKeys: DataKeySource;
   readonly compression: Compression;
@@ -107,7 +116,7 @@ export function prepareMessage(context: SealContext, options: SealMessageOptions
     manifestFor: (sha256: Uint8Array): Manifest => ({
       id,
       created: new Date(createdMs),
-      sender: { keyId: context.signer.keyId, algorithm: context.signer.algorithm },
+      sender: { keyId: context.signer.keyId, algorithm: context.signer.algorithm, ...(context.certificates.length ? { certificates: context.certificateDigests } : {}) },
       recipients: context.recipientIds,
       payload: { name, contentType, size, sha256 },
       metadata,
@@ -143,8 +152,11 @@ export function createSealer(options: SealerOptions): Sealer {
   const compression = options.compression ?? 'none';
   if (compression !== 'none' && compression !== 'gzip') throw new SealpostError('CONFIG_INVALID', 'compression must be "none" or "gzip"');
   const reuse = options.dataKeyReuse === true ? {} : options.dataKeyReuse || undefined;
+  const certificates = checkSignerCertificates(options.signer, options.certificates ?? []);
   const context: SealContext = {
     signer: options.signer,
+    certificates,
+    certificateDigests: certificateDigests(certificates),
     // Frozen: the manifest encoder may then encode this list once for every message.
     recipientIds: Object.freeze(options.recipients.map((r) => r.keyId)),
     dataKeys: createDataKeySource(options.recipients, reuse),
@@ -159,7 +171,7 @@ export function createSealer(options: SealerOptions): Sealer {
       const manifest = message.manifestFor(createHash('sha256').update(payload).digest());
       const manifestBytes = encodeManifest(manifest);
       const [signature, encryption] = await Promise.all([context.signer.sign(manifestBytes), prepareEncryption(context)]);
-      let bundle: Uint8Array[] = bundleParts({ payloadName: message.name, payload, manifest: manifestBytes, signature }, message.mtimeSeconds);
+      let bundle: Uint8Array[] = bundleParts({ payloadName: message.name, payload, manifest: manifestBytes, signature, certificates: context.certificates }, message.mtimeSeconds);
       if (compression === 'gzip') bundle = [await gzipAsync(Buffer.concat(bundle))];
       const frames = encryptFrames(bundle, encryption.contentKey, encryption.header.hash, frameSize);
       return { id: manifest.id, envelope: Buffer.concat([encryption.header.bytes, ...frames]) };

@@ -1,0 +1,57 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createOpensslPki, type OpensslPki } from '../../../packages/envelope/test/support/openssl-ca.ts';
+
+const CLI = resolve(import.meta.dirname, '../src/main.ts');
+let dir: string;
+let pki: OpensslPki;
+
+function sealpost(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((done) => {
+    execFile(process.execPath, [CLI, ...args], { cwd: dir }, (error, stdout, stderr) => {
+      done({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'sealpost-cli-certs-'));
+  pki = await createOpensslPki(dir);
+  expect((await sealpost(['keygen', '--type', 'rsa-2048', '--out', 'receiver'])).code).toBe(0);
+  const { keyPath } = await pki.key('sender', 'P-521');
+  const leaf = await pki.issue('sender', { keyPath });
+  await writeFile(join(dir, 'chain.pem'), (await readFile(leaf, 'utf8')) + pki.intermediatePem);
+  await writeFile(join(dir, 'order.json'), '{"order":1}\n');
+}, 120_000);
+
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('sealpost seal --cert and open --trust-ca', () => {
+  it('a receiver that trusts only the root opens the message and says who sent it; a CRL that revokes the leaf rejects it', async () => {
+    const sealed = await sealpost(['seal', '--sign-key', 'sender.key', '--cert', 'chain.pem', '--to', 'receiver.pub.pem', '--in', 'order.json', '--out', 'order.enc', '--json']);
+    expect(sealed.stderr).toBe('');
+    expect(JSON.parse(sealed.stdout)).toMatchObject({ senderSubject: 'CN=sender, O=Sealpost Test' });
+
+    const opened = await sealpost(['open', '--key', 'receiver.pem', '--trust-ca', 'root.pem', '--in', 'order.enc', '--out', 'out.json', '--json']);
+    expect(opened.code).toBe(0);
+    expect(JSON.parse(opened.stdout)).toMatchObject({ senderSubject: 'CN=sender, O=Sealpost Test', senderCertificate: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    expect(await readFile(join(dir, 'out.json'), 'utf8')).toBe('{"order":1}\n');
+
+    const crl = await pki.revoke(join(dir, 'sender.pem'));
+    const rejected = await sealpost(['open', '--key', 'receiver.pem', '--trust-ca', 'root.pem', '--crl', crl, '--in', 'order.enc', '--out', 'revoked.json', '--json']);
+    expect(rejected.code).toBe(1);
+    expect(JSON.parse(rejected.stderr).error).toMatchObject({ code: 'CERT_REVOKED', transient: false });
+    await expect(readFile(join(dir, 'revoked.json'))).rejects.toThrow(/ENOENT/);
+  });
+
+  it('a CRL URL that cannot be fetched is a transient failure (exit 4), never a rejection', async () => {
+    const result = await sealpost(['open', '--key', 'receiver.pem', '--trust-ca', 'root.pem', '--crl', 'http://127.0.0.1:9/none.crl', '--in', 'order.enc', '--out', 'unreached.json', '--json']);
+    expect(result.code).toBe(4);
+    expect(JSON.parse(result.stderr).error).toMatchObject({ code: 'CRL_UNAVAILABLE', transient: true });
+  });
+});
