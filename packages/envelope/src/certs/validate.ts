@@ -66,6 +66,12 @@ const RESULT_CODES: Readonly<Record<number, ErrorCode>> = {
   12: 'CERT_REVOKED',
   13: 'CERT_REVOCATION_UNKNOWN',
   14: 'CERT_NOT_CA',
+  // Policy processing and name constraints.
+  21: 'CERT_NOT_PERMITTED',
+  41: 'CERT_NOT_PERMITTED',
+  42: 'CERT_NOT_PERMITTED',
+  98: 'CERT_NOT_PERMITTED',
+  99: 'CERT_NOT_PERMITTED',
   60: 'CERT_UNTRUSTED',
   97: 'CERT_UNTRUSTED',
 };
