@@ -33,7 +33,15 @@ export const SETTINGS = {
   transport: { env: 'SEALPOST_TRANSPORT', default: 'spool:.sealpost/spool', schema: z.string().min(1), help: 'Where envelopes arrive: spool:DIR, bullmq://HOST:PORT/QUEUE or sqs:QUEUE_URL?deadLetter=DLQ_URL' },
   store: { env: 'SEALPOST_STORE', default: 'sqlite:.sealpost/messages.db', schema: z.string().min(1), help: 'Where verified messages are stored: sqlite:FILE or postgres://...' },
   keys: { env: 'SEALPOST_KEYS', default: undefined, schema: list.pipe(z.array(z.string()).min(1, 'at least one receiver key is required')), help: 'Our private keys, comma-separated: PEM files or kms:KEY (id, ARN or alias)' },
-  trust: { env: 'SEALPOST_TRUST', default: undefined, schema: list.pipe(z.array(z.string()).min(1, 'at least one trusted sender is required')), help: 'Trusted senders, comma-separated: public key PEM files, directories of *.pub.pem, or kms:KEY' },
+  trust: { env: 'SEALPOST_TRUST', default: '', schema: list, help: 'Trusted senders, comma-separated: public key PEM files, directories of *.pub.pem, or kms:KEY (this, SEALPOST_TRUST_CA or both)' },
+  trustCa: { env: 'SEALPOST_TRUST_CA', default: '', schema: list, help: 'Trusted CA certificates, comma-separated PEM files: senders whose certificate chains to one are accepted' },
+  crl: { env: 'SEALPOST_CRL', default: '', schema: list, help: 'Certificate revocation lists, comma-separated: PEM or DER files, or http(s) URLs fetched and cached' },
+  crlRefresh: { env: 'SEALPOST_CRL_REFRESH', default: '1h', schema: duration(false), help: 'How often a CRL fetched from a URL is fetched again' },
+  crlMaxStale: { env: 'SEALPOST_CRL_MAX_STALE', default: '1d', schema: duration(false), help: 'How long the last fetched CRL is used when refreshes fail; past it, messages wait (transient)' },
+  requireSubject: { env: 'SEALPOST_REQUIRE_SUBJECT', default: '', schema: z.string(), help: "Certified senders: the leaf's exact subject, e.g. 'CN=orders, O=Example'" },
+  requireSan: { env: 'SEALPOST_REQUIRE_SAN', default: '', schema: z.string(), help: 'Certified senders: a subject alternative name the leaf must carry, e.g. URI:urn:example:orders' },
+  requireEku: { env: 'SEALPOST_REQUIRE_EKU', default: '', schema: z.string(), help: 'Certified senders: an extended key usage OID the leaf must list' },
+  requirePolicy: { env: 'SEALPOST_REQUIRE_POLICY', default: '', schema: z.string(), help: 'Certified senders: a certificate policy OID the leaf must list' },
   concurrency: { env: 'SEALPOST_CONCURRENCY', default: 8, schema: int(1, 256), help: 'Messages processed at once (1-256)' },
   maxAge: { env: 'SEALPOST_MAX_AGE', default: '7d', schema: duration(true), help: "Oldest message accepted (e.g. 7d, 12h), or 'none'" },
   maxClockSkew: { env: 'SEALPOST_MAX_CLOCK_SKEW', default: '5m', schema: duration(false), help: 'How far in the future a message creation time may be' },
@@ -105,6 +113,13 @@ export async function loadReceiverConfig(options: { env?: NodeJS.ProcessEnv; fil
     const result = (setting.schema as z.ZodType).safeParse(raw);
     if (result.success) config[key] = result.data;
     else problems.push(`${key} (${setting.env}): ${raw === undefined ? 'required' : result.error.issues.map((i) => i.message).join('; ')}`);
+  }
+  const listed = (key: 'trust' | 'trustCa' | 'crl') => (config[key] as string[] | undefined)?.length ?? 0;
+  if (config.trust && config.trustCa && listed('trust') === 0 && listed('trustCa') === 0) {
+    problems.push(`trust (${SETTINGS.trust.env}) or trustCa (${SETTINGS.trustCa.env}): at least one trusted sender or CA certificate is required`);
+  }
+  if (config.trustCa && listed('crl') > 0 && listed('trustCa') === 0) {
+    problems.push(`crl (${SETTINGS.crl.env}): CRLs apply to certificates; set trustCa (${SETTINGS.trustCa.env}) too`);
   }
   if (problems.length > 0) throw new SealpostError('CONFIG_INVALID', `invalid receiver configuration: ${problems.join('; ')}`);
   return config as ReceiverConfig;

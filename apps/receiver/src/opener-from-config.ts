@@ -1,27 +1,45 @@
-import { createOpener, createTrustStore, type Opener } from '@sealpost/envelope';
-import { resolveAll, resolveKeyUnwrapper, resolveTrustedSenders } from '@sealpost/key-refs';
+import { combineTrustStores, createOpener, createTrustStore, type Opener } from '@sealpost/envelope';
+import { resolveAll, resolveCertificateTrust, resolveKeyUnwrapper, resolveTrustedSenders } from '@sealpost/key-refs';
 import type { Logger } from 'pino';
 import type { ReceiverConfig } from './config.ts';
 import type { ReceiverMetrics } from './metrics.ts';
 
 /**
- * Resolves the keys (files or KMS) and trusted senders a configuration names and builds the
+ * Resolves the keys (files or KMS), trusted senders and trusted CAs (with their CRLs) a
+ * configuration names and builds the
  * opener with its limits, age window and data-key cache: the part the worker and the Lambda
  * function share. Fails, naming the key, when a key is unusable.
  */
 export async function createOpenerFromConfig(config: ReceiverConfig, metrics: ReceiverMetrics, logger: Logger): Promise<Opener> {
   const resolveOptions = { kmsVerify: config.kmsVerify, onKmsCall: (operation: string) => metrics.kmsCalls.inc({ operation }) };
-  const [keys, senders] = await Promise.all([
+  const [keys, senders, certificateTrust] = await Promise.all([
     resolveAll(config.keys, (ref) => resolveKeyUnwrapper(ref, resolveOptions)),
     resolveAll(config.trust, (ref) => resolveTrustedSenders(ref, resolveOptions)),
+    config.trustCa.length > 0 ? resolveCertificateTrust(certificateTrustRefs(config)) : undefined,
   ]);
-  logger.info({ keys: keys.map((k) => k.keyId), trusted: senders.map((s) => s.keyId) }, 'keys loaded');
+  logger.info({ keys: keys.map((k) => k.keyId), trusted: senders.map((s) => s.keyId), trustedCas: config.trustCa, crls: config.crl }, 'keys loaded');
+  const keyTrust = createTrustStore(senders);
   return createOpener({
     keys,
-    trust: createTrustStore(senders),
+    trust: certificateTrust ? combineTrustStores(keyTrust, certificateTrust) : keyTrust,
     limits: { maxPayloadBytes: config.maxPayloadBytes, maxRecipients: config.maxRecipients },
     maxAgeMs: config.maxAge,
     maxClockSkewMs: config.maxClockSkew ?? 0,
     dataKeyCache: config.dataKeyCacheEntries > 0 ? { maxEntries: config.dataKeyCacheEntries, ttlMs: config.dataKeyCacheTtl ?? 600_000 } : false,
   });
+}
+
+/** The certificate settings as key-refs takes them. */
+function certificateTrustRefs(config: ReceiverConfig) {
+  return {
+    trustCa: config.trustCa,
+    crl: config.crl,
+    crlFetch: { refreshMs: config.crlRefresh ?? 3_600_000, maxStaleMs: config.crlMaxStale ?? 86_400_000 },
+    constraints: {
+      ...(config.requireSubject ? { subject: config.requireSubject } : {}),
+      ...(config.requireSan ? { subjectAltName: config.requireSan } : {}),
+      ...(config.requireEku ? { extendedKeyUsage: config.requireEku } : {}),
+      ...(config.requirePolicy ? { policy: config.requirePolicy } : {}),
+    },
+  };
 }

@@ -10,7 +10,7 @@ describe('receiver configuration', () => {
 
   it('reports every bad setting at once, naming it and its variable', async () => {
     await expect(loadReceiverConfig({ env: { SEALPOST_CONCURRENCY: '0', SEALPOST_MAX_AGE: 'soon', SEALPOST_KMS_VERIFY: 'maybe' } })).rejects.toThrow(
-      /keys \(SEALPOST_KEYS\): required[\s\S]*trust \(SEALPOST_TRUST\): required[\s\S]*concurrency \(SEALPOST_CONCURRENCY\)[\s\S]*maxAge \(SEALPOST_MAX_AGE\): expected a duration[\s\S]*kmsVerify \(SEALPOST_KMS_VERIFY\)/,
+      /keys \(SEALPOST_KEYS\): required[\s\S]*concurrency \(SEALPOST_CONCURRENCY\)[\s\S]*maxAge \(SEALPOST_MAX_AGE\): expected a duration[\s\S]*kmsVerify \(SEALPOST_KMS_VERIFY\)[\s\S]*trust \(SEALPOST_TRUST\) or trustCa \(SEALPOST_TRUST_CA\): at least one/,
     );
   });
 
@@ -21,6 +21,12 @@ describe('receiver configuration', () => {
     );
     const other = { SEALPOST_TEST_POSTGRES: 'x', SEALPOST_BENCH_POSTGRES: 'x', SEALPOST_EXAMPLE_QUEUE_URL: 'x', SEALPOST_DATA_DIR: 'x', SEALPOST_TOOLS_DIR: 'x' };
     expect((await loadReceiverConfig({ env: { ...env, ...other } })).keys).toEqual(['a']);
+  });
+
+  it('accepts CA certificates instead of trusted keys, and refuses CRLs without a CA', async () => {
+    const config = await loadReceiverConfig({ env: { SEALPOST_KEYS: 'k.pem', SEALPOST_TRUST_CA: 'root.pem', SEALPOST_CRL: 'a.crl, https://ca.example.com/b.crl', SEALPOST_CRL_REFRESH: '15m' } });
+    expect(config).toMatchObject({ trust: [], trustCa: ['root.pem'], crl: ['a.crl', 'https://ca.example.com/b.crl'], crlRefresh: 15 * 60_000 });
+    await expect(loadReceiverConfig({ env: { SEALPOST_KEYS: 'k.pem', SEALPOST_TRUST: 't.pem', SEALPOST_CRL: 'a.crl' } })).rejects.toThrow(/crl \(SEALPOST_CRL\): CRLs apply to certificates/);
   });
 
   it('reads a JSON config file, lets the environment override it, and refuses unknown keys', async () => {
