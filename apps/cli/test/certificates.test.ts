@@ -3,7 +3,10 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createCertificateTrustStore, createLocalKeyUnwrapper, createOpener } from '@sealpost/envelope';
+import { openStore, toStoredMessage } from '@sealpost/store';
 import { createOpensslPki, type OpensslPki } from '../../../packages/envelope/test/support/openssl-ca.ts';
+import { run } from '../../../packages/envelope/test/support/tools.ts';
 
 const CLI = resolve(import.meta.dirname, '../src/main.ts');
 let dir: string;
@@ -32,6 +35,26 @@ afterAll(async () => {
 });
 
 describe('sealpost seal --cert and open --trust-ca', () => {
+  it('messages show names the certified sender, and messages verify re-checks the stored chain as of the message time', async () => {
+    const sealed = await sealpost(['seal', '--sign-key', 'sender.key', '--cert', 'chain.pem', '--to', 'receiver.pub.pem', '--in', 'order.json', '--out', 'stored.enc', '--json']);
+    const { id } = JSON.parse(sealed.stdout) as { id: string };
+    const opener = createOpener({ keys: createLocalKeyUnwrapper(await readFile(join(dir, 'receiver.pem'), 'utf8')), trust: createCertificateTrustStore({ anchors: [pki.rootPem] }) });
+    const store = openStore(`sqlite:${join(dir, 'messages.db')}`);
+    await store.init();
+    await store.put(toStoredMessage(await opener.open(await readFile(join(dir, 'stored.enc'))), new Date()));
+    await store.close();
+
+    const shown = await sealpost(['messages', 'show', id, '--store', 'sqlite:messages.db', '--json']);
+    expect(JSON.parse(shown.stdout)).toMatchObject({ id, senderSubject: 'CN=sender, O=Sealpost Test', chain: [{ subject: 'CN=sender, O=Sealpost Test' }, { subject: 'CN=Test Intermediate, O=Sealpost Test' }] });
+    const verified = await sealpost(['messages', 'verify', id, '--store', 'sqlite:messages.db', '--trust-ca', 'root.pem', '--json']);
+    expect(verified.code).toBe(0);
+    expect(JSON.parse(verified.stdout)).toMatchObject({ id, verified: true, senderSubject: 'CN=sender, O=Sealpost Test' });
+    await run('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'other-root.key', '-out', 'other-root.pem', '-days', '30', '-subj', '/CN=Elsewhere', '-addext', 'basicConstraints=critical,CA:TRUE'], { cwd: dir });
+    const untrusted = await sealpost(['messages', 'verify', id, '--store', 'sqlite:messages.db', '--trust-ca', 'other-root.pem', '--json']);
+    expect(untrusted.code).toBe(1);
+    expect(JSON.parse(untrusted.stderr).error).toMatchObject({ code: 'CERT_UNTRUSTED' });
+  });
+
   it('a receiver that trusts only the root opens the message and says who sent it; a CRL that revokes the leaf rejects it', async () => {
     const sealed = await sealpost(['seal', '--sign-key', 'sender.key', '--cert', 'chain.pem', '--to', 'receiver.pub.pem', '--in', 'order.json', '--out', 'order.enc', '--json']);
     expect(sealed.stderr).toBe('');

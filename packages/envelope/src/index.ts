@@ -34,7 +34,7 @@ export { cachingUnwrapper, type DataKeyCacheOptions } from './keys/data-key-cach
 export { createTrustStore, combineTrustStores } from './keys/trust-store.ts';
 export { createCertificateTrustStore, type CertificateTrustOptions } from './certs/trust-store.ts';
 export { createStaticCrlSource, createUrlCrlSource, type CrlSource, type UrlCrlSourceOptions } from './certs/crl.ts';
-export { parseCertificateChain, certificateDigests, toPem } from './certs/chain.ts';
+export { parseCertificateChain, certificateDigests, checkCertificateBinding, toPem } from './certs/chain.ts';
 export { describeCertificate, type CertificateDescription } from './certs/describe.ts';
 export type { CertificateConstraints } from './certs/validate.ts';
 export { createLocalSigner } from './keys/local/signer.ts';

@@ -10,7 +10,7 @@ import {
   type AttributeValue,
 } from '@aws-sdk/client-dynamodb';
 import { SealpostError, type SigningAlgorithm } from '@sealpost/envelope';
-import { sameBytes } from './stored-message.ts';
+import { decodeCertificates, encodeCertificates, sameBytes, senderIdentity } from './stored-message.ts';
 import type { ListOptions, MessageStore, PutResult, StoredMessage, StoredMessageSummary } from './types.ts';
 
 /** Options for {@link createDynamoDbStore}. */
@@ -43,6 +43,7 @@ function summaryOf(item: Item): StoredMessageSummary {
     size: Number(item.size!.N),
     payloadSha256: item.payloadSha256!.B!,
     metadata: JSON.parse(item.metadata!.S!) as Record<string, string>,
+    ...senderIdentity(item.senderSubject?.S, item.senderCertificate?.S),
   };
 }
 
@@ -96,6 +97,8 @@ export function createDynamoDbStore(options: DynamoDbStoreOptions): MessageStore
         metadata: { S: JSON.stringify(m.metadata) },
         manifest: { B: m.manifest },
         signature: { B: m.signature },
+        certificates: { S: encodeCertificates(m.certificates) },
+        ...(m.senderSubject && m.senderCertificate ? { senderSubject: { S: m.senderSubject }, senderCertificate: { S: m.senderCertificate } } : {}),
       };
       try {
         await client.send(new PutItemCommand({ TableName: table, Item: item, ConditionExpression: 'attribute_not_exists(id)' }));
@@ -109,14 +112,14 @@ export function createDynamoDbStore(options: DynamoDbStoreOptions): MessageStore
     },
     async get(id) {
       const { Item: item } = await client.send(new GetItemCommand({ TableName: table, Key: { id: { S: id } }, ConsistentRead: true })).catch((e: unknown) => fail(e, 'GetItem'));
-      return item ? { ...summaryOf(item), payload: item.payload!.B!, manifest: item.manifest!.B!, signature: item.signature!.B! } : undefined;
+      return item ? { ...summaryOf(item), payload: item.payload!.B!, manifest: item.manifest!.B!, signature: item.signature!.B!, certificates: decodeCertificates(item.certificates?.S) } : undefined;
     },
     async list(listOptions: ListOptions = {}) {
       const items: Item[] = [];
       let start: Record<string, AttributeValue> | undefined;
       do {
         const page = await client
-          .send(new ScanCommand({ TableName: table, ProjectionExpression: 'id, senderKeyId, senderAlgorithm, recipients, createdAt, receivedAt, payloadName, contentType, #size, payloadSha256, metadata', ExpressionAttributeNames: { '#size': 'size' }, ...(start ? { ExclusiveStartKey: start } : {}) }))
+          .send(new ScanCommand({ TableName: table, ProjectionExpression: 'id, senderKeyId, senderAlgorithm, recipients, createdAt, receivedAt, payloadName, contentType, #size, payloadSha256, metadata, senderSubject, senderCertificate', ExpressionAttributeNames: { '#size': 'size' }, ...(start ? { ExclusiveStartKey: start } : {}) }))
           .catch((e: unknown) => fail(e, 'Scan'));
         items.push(...(page.Items ?? []));
         start = page.LastEvaluatedKey;

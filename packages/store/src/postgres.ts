@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { SealpostError, type SigningAlgorithm } from '@sealpost/envelope';
 import { groupCommit, type Settled } from './group-commit.ts';
-import { sameBytes } from './stored-message.ts';
+import { sameBytes, senderIdentity } from './stored-message.ts';
 import type { ListOptions, MessageStore, PutResult, StoredMessage, StoredMessageSummary } from './types.ts';
 
 /** Options for {@link createPostgresStore}. */
@@ -43,6 +43,9 @@ const MIGRATIONS = [
   // recipient ids; json keeps the JSON text as written (U+0000 escaped), so every message fits.
   `ALTER TABLE messages ALTER COLUMN metadata TYPE json USING metadata::json,
     ALTER COLUMN recipients TYPE json USING to_json(recipients)`,
+  `ALTER TABLE messages ADD COLUMN IF NOT EXISTS sender_subject text,
+    ADD COLUMN IF NOT EXISTS sender_certificate text,
+    ADD COLUMN IF NOT EXISTS certificates bytea[] NOT NULL DEFAULT '{}'`,
 ];
 
 // Connection failures, server shutdown, and "cannot connect now": the store is down, not the message bad.
@@ -63,7 +66,7 @@ function asStoreError(error: unknown, what: string): SealpostError {
   return isTransient(error) ? new SealpostError('STORE_UNAVAILABLE', message, { cause: error }) : new SealpostError('STORE_REJECTED', message, { cause: error });
 }
 
-const COLUMNS = 'id, sender_key_id, sender_algorithm, recipients, created_at, received_at, payload_name, content_type, size, payload_sha256, metadata';
+const COLUMNS = 'id, sender_key_id, sender_algorithm, recipients, created_at, received_at, payload_name, content_type, size, payload_sha256, metadata, sender_subject, sender_certificate';
 
 function summaryOf(row: Record<string, unknown>): StoredMessageSummary {
   return {
@@ -78,6 +81,7 @@ function summaryOf(row: Record<string, unknown>): StoredMessageSummary {
     payloadSha256: row.payload_sha256 as Buffer,
     metadata: row.metadata as Record<string, string>,
     size: Number(row.size),
+    ...senderIdentity(row.sender_subject, row.sender_certificate),
   };
 }
 
@@ -98,14 +102,15 @@ export function createPostgresStore(options: PostgresStoreOptions): MessageStore
   const fail = (error: unknown, what: string): never => {
     throw asStoreError(error, what);
   };
-  const COLUMN_COUNT = 14;
+  const COLUMN_COUNT = 17;
   const rowOf = (m: StoredMessage) => [
     m.id, m.senderKeyId, m.senderAlgorithm, JSON.stringify(m.recipients), m.createdAt, m.receivedAt, m.payloadName, m.contentType, m.payload.length,
     Buffer.from(m.payload), Buffer.from(m.payloadSha256), JSON.stringify(m.metadata), Buffer.from(m.manifest), Buffer.from(m.signature),
+    m.senderSubject ?? null, m.senderCertificate ?? null, m.certificates.map((der) => Buffer.from(der)),
   ];
   const insertSql = (rows: number) => {
     const tuples = Array.from({ length: rows }, (_, r) => `(${Array.from({ length: COLUMN_COUNT }, (_, c) => `$${r * COLUMN_COUNT + c + 1}`).join(', ')})`);
-    return `INSERT INTO ${table} (id, sender_key_id, sender_algorithm, recipients, created_at, received_at, payload_name, content_type, size, payload, payload_sha256, metadata, manifest, signature)
+    return `INSERT INTO ${table} (id, sender_key_id, sender_algorithm, recipients, created_at, received_at, payload_name, content_type, size, payload, payload_sha256, metadata, manifest, signature, sender_subject, sender_certificate, certificates)
       VALUES ${tuples.join(', ')} ON CONFLICT (id) DO NOTHING RETURNING id`;
   };
 
@@ -176,9 +181,9 @@ export function createPostgresStore(options: PostgresStoreOptions): MessageStore
     put: putGrouped,
     async get(id) {
       try {
-        const { rows } = await pool.query(`SELECT ${COLUMNS}, payload, manifest, signature FROM ${table} WHERE id = $1`, [id]);
+        const { rows } = await pool.query(`SELECT ${COLUMNS}, payload, manifest, signature, certificates FROM ${table} WHERE id = $1`, [id]);
         const row = rows[0] as Record<string, unknown> | undefined;
-        return row ? { ...summaryOf(row), payload: row.payload as Buffer, manifest: row.manifest as Buffer, signature: row.signature as Buffer } : undefined;
+        return row ? { ...summaryOf(row), payload: row.payload as Buffer, manifest: row.manifest as Buffer, signature: row.signature as Buffer, certificates: row.certificates as Buffer[] } : undefined;
       } catch (error) {
         return fail(error, 'get');
       }

@@ -1,6 +1,6 @@
 import { Redis, ReplyError } from 'ioredis';
 import { SealpostError, type SigningAlgorithm } from '@sealpost/envelope';
-import { sameBytes } from './stored-message.ts';
+import { decodeCertificates, encodeCertificates, sameBytes, senderIdentity } from './stored-message.ts';
 import type { ListOptions, MessageStore, PutResult, StoredMessage, StoredMessageSummary } from './types.ts';
 
 /** Options for {@link createRedisStore}. */
@@ -27,7 +27,7 @@ return false
 
 const TRANSIENT_REPLY = /^(OOM|LOADING|BUSY|READONLY|MASTERDOWN|TRYAGAIN|CLUSTERDOWN|NOREPLICAS|MISCONF|NOSCRIPT)\b/;
 
-const SUMMARY_FIELDS = ['id', 'senderKeyId', 'senderAlgorithm', 'recipients', 'createdAt', 'receivedAt', 'payloadName', 'contentType', 'size', 'payloadSha256', 'metadata'] as const;
+const SUMMARY_FIELDS = ['id', 'senderKeyId', 'senderAlgorithm', 'recipients', 'createdAt', 'receivedAt', 'payloadName', 'contentType', 'size', 'payloadSha256', 'metadata', 'senderSubject', 'senderCertificate'] as const;
 
 /**
  * Redis store: one hash per message and a sorted set of ids (UUIDv7, so lexical order is time
@@ -61,6 +61,7 @@ export function createRedisStore(options: RedisStoreOptions = {}): MessageStore 
     size: Number(f.size!.toString()),
     payloadSha256: f.payloadSha256!,
     metadata: JSON.parse(f.metadata!.toString()) as Record<string, string>,
+    ...senderIdentity(f.senderSubject?.toString(), f.senderCertificate?.toString()),
   });
   return {
     async init() {
@@ -74,6 +75,8 @@ export function createRedisStore(options: RedisStoreOptions = {}): MessageStore 
           'createdAt', String(m.createdAt.getTime()), 'receivedAt', String(m.receivedAt.getTime()), 'payloadName', m.payloadName,
           'contentType', m.contentType, 'size', String(m.payload.length), 'payload', Buffer.from(m.payload), 'payloadSha256', Buffer.from(m.payloadSha256),
           'metadata', JSON.stringify(m.metadata), 'manifest', Buffer.from(m.manifest), 'signature', Buffer.from(m.signature),
+          'certificates', encodeCertificates(m.certificates),
+          ...(m.senderSubject && m.senderCertificate ? ['senderSubject', m.senderSubject, 'senderCertificate', m.senderCertificate] : []),
         ];
         const existing = (await redis.callBuffer('EVAL', PUT_SCRIPT, 2, messageKey(m.id), indexKey, m.id, ...fields)) as Buffer | null;
         if (existing === null) {
@@ -90,7 +93,7 @@ export function createRedisStore(options: RedisStoreOptions = {}): MessageStore 
       try {
         const f = await redis.hgetallBuffer(messageKey(id));
         if (!f.id) return undefined;
-        return { ...summaryOf(f), payload: f.payload!, manifest: f.manifest!, signature: f.signature! };
+        return { ...summaryOf(f), payload: f.payload!, manifest: f.manifest!, signature: f.signature!, certificates: decodeCertificates(f.certificates?.toString()) };
       } catch (error) {
         return fail(error, 'get');
       }

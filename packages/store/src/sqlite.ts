@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { SealpostError, type SigningAlgorithm } from '@sealpost/envelope';
-import { sameBytes } from './stored-message.ts';
+import { decodeCertificates, encodeCertificates, sameBytes, senderIdentity } from './stored-message.ts';
 import type { ListOptions, MessageStore, PutResult, StoredMessage, StoredMessageSummary } from './types.ts';
 
 const SCHEMA = `
@@ -27,6 +27,13 @@ CREATE TABLE IF NOT EXISTS messages (
 /** SQLite primary result codes that refuse the input itself: TOOBIG, CONSTRAINT, MISMATCH, RANGE. */
 const REFUSED_RESULT_CODES = new Set([18, 19, 20, 25]);
 
+/** Columns added after the first schema, each with the ALTER that adds it to an older table. */
+const ADDED_COLUMNS: readonly [string, string][] = [
+  ['sender_subject', 'ALTER TABLE messages ADD COLUMN sender_subject TEXT'],
+  ['sender_certificate', 'ALTER TABLE messages ADD COLUMN sender_certificate TEXT'],
+  ['certificates', "ALTER TABLE messages ADD COLUMN certificates TEXT NOT NULL DEFAULT '[]'"],
+];
+
 type Row = Record<string, string | number | Uint8Array | null>;
 
 function summaryOf(row: Row): StoredMessageSummary {
@@ -42,6 +49,7 @@ function summaryOf(row: Row): StoredMessageSummary {
     payloadSha256: row.payload_sha256 as Uint8Array,
     metadata: JSON.parse(row.metadata as string) as Record<string, string>,
     size: row.size as number,
+    ...senderIdentity(row.sender_subject, row.sender_certificate),
   };
 }
 
@@ -77,13 +85,15 @@ export function createSqliteStore(path: string): MessageStore {
         // busy_timeout first: switching to WAL needs a lock another process may hold for a moment.
         db.exec('PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;');
         db.exec(SCHEMA);
+        const present = new Set((db.prepare('PRAGMA table_info(messages)').all() as { name: string }[]).map((c) => c.name));
+        for (const [column, alter] of ADDED_COLUMNS) if (!present.has(column)) db.exec(alter);
         statements = {
-          insert: db.prepare(`INSERT INTO messages (id, sender_key_id, sender_algorithm, recipients, created_at, received_at, payload_name, content_type, size, payload, payload_sha256, metadata, manifest, signature)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`),
+          insert: db.prepare(`INSERT INTO messages (id, sender_key_id, sender_algorithm, recipients, created_at, received_at, payload_name, content_type, size, payload, payload_sha256, metadata, manifest, signature, sender_subject, sender_certificate, certificates)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`),
           manifest: db.prepare('SELECT manifest FROM messages WHERE id = ?'),
           get: db.prepare('SELECT * FROM messages WHERE id = ?'),
-          list: db.prepare('SELECT id, sender_key_id, sender_algorithm, recipients, created_at, received_at, payload_name, content_type, size, payload_sha256, metadata FROM messages ORDER BY id LIMIT ?'),
-          listAfter: db.prepare('SELECT id, sender_key_id, sender_algorithm, recipients, created_at, received_at, payload_name, content_type, size, payload_sha256, metadata FROM messages WHERE id > ? ORDER BY id LIMIT ?'),
+          list: db.prepare('SELECT id, sender_key_id, sender_algorithm, recipients, created_at, received_at, payload_name, content_type, size, payload_sha256, metadata, sender_subject, sender_certificate FROM messages ORDER BY id LIMIT ?'),
+          listAfter: db.prepare('SELECT id, sender_key_id, sender_algorithm, recipients, created_at, received_at, payload_name, content_type, size, payload_sha256, metadata, sender_subject, sender_certificate FROM messages WHERE id > ? ORDER BY id LIMIT ?'),
         };
       } catch (error) {
         db?.close();
@@ -94,7 +104,7 @@ export function createSqliteStore(path: string): MessageStore {
     async put(m: StoredMessage): Promise<PutResult> {
       const s = ready();
       try {
-        const { changes } = s.insert.run(m.id, m.senderKeyId, m.senderAlgorithm, JSON.stringify(m.recipients), m.createdAt.getTime(), m.receivedAt.getTime(), m.payloadName, m.contentType, m.payload.length, m.payload, m.payloadSha256, JSON.stringify(m.metadata), m.manifest, m.signature);
+        const { changes } = s.insert.run(m.id, m.senderKeyId, m.senderAlgorithm, JSON.stringify(m.recipients), m.createdAt.getTime(), m.receivedAt.getTime(), m.payloadName, m.contentType, m.payload.length, m.payload, m.payloadSha256, JSON.stringify(m.metadata), m.manifest, m.signature, m.senderSubject ?? null, m.senderCertificate ?? null, encodeCertificates(m.certificates));
         if (Number(changes) === 1) return 'stored';
         const existing = s.manifest.get(m.id) as { manifest: Uint8Array } | undefined;
         if (existing && sameBytes(existing.manifest, m.manifest)) return 'duplicate';
@@ -107,7 +117,7 @@ export function createSqliteStore(path: string): MessageStore {
     async get(id) {
       const row = ready().get.get(id) as Row | undefined;
       if (!row) return undefined;
-      return { ...summaryOf(row), payload: row.payload as Uint8Array, manifest: row.manifest as Uint8Array, signature: row.signature as Uint8Array };
+      return { ...summaryOf(row), payload: row.payload as Uint8Array, manifest: row.manifest as Uint8Array, signature: row.signature as Uint8Array, certificates: decodeCertificates(row.certificates as string) };
     },
     async list(options: ListOptions = {}) {
       const limit = options.limit ?? 100;

@@ -1,9 +1,10 @@
-import type { OpenedMessage } from '@sealpost/envelope';
+import { describeCertificate, type OpenedMessage } from '@sealpost/envelope';
 import type { StoredMessage } from './types.ts';
 
 /** The row for a message that passed every check of `open`. */
 export function toStoredMessage(opened: OpenedMessage, receivedAt: Date): StoredMessage {
   const { manifest } = opened;
+  const leaf = opened.certificates.length > 0 ? describeCertificate(opened.certificates[0]!) : undefined;
   return {
     id: manifest.id,
     senderKeyId: manifest.sender.keyId,
@@ -18,10 +19,27 @@ export function toStoredMessage(opened: OpenedMessage, receivedAt: Date): Stored
     metadata: manifest.metadata,
     manifest: opened.manifestBytes,
     signature: opened.signature,
+    certificates: opened.certificates,
+    ...(leaf ? { senderSubject: leaf.subject, senderCertificate: leaf.fingerprint } : {}),
   };
 }
 
 /** True when two byte arrays hold the same bytes. */
 export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+}
+
+/** The certificate chain as stored in a text column or field: a JSON array of base64 DER. */
+export function encodeCertificates(certificates: readonly Uint8Array[]): string {
+  return JSON.stringify(certificates.map((der) => Buffer.from(der).toString('base64')));
+}
+
+/** The inverse of {@link encodeCertificates}; a missing value (a row from before certificates) is no chain. */
+export function decodeCertificates(stored: string | null | undefined): Uint8Array[] {
+  return stored ? (JSON.parse(stored) as string[]).map((b64) => Buffer.from(b64, 'base64')) : [];
+}
+
+/** The optional sender identity fields of a summary, from nullable stored values. */
+export function senderIdentity(subject: unknown, certificate: unknown): { senderSubject?: string; senderCertificate?: string } {
+  return typeof subject === 'string' && typeof certificate === 'string' ? { senderSubject: subject, senderCertificate: certificate } : {};
 }

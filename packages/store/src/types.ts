@@ -19,13 +19,18 @@ export interface StoredMessage {
   readonly payloadSha256: Uint8Array;
   /** Signed string metadata. */
   readonly metadata: Readonly<Record<string, string>>;
+  /** For a sender accepted by its certificate: the leaf's subject and SHA-256 fingerprint (hex). */
+  readonly senderSubject?: string;
+  readonly senderCertificate?: string;
   /** The exact signed manifest bytes and the DER signature over them. */
   readonly manifest: Uint8Array;
   readonly signature: Uint8Array;
+  /** The sender's certificate chain (DER, leaf first) the manifest binds; empty when it sent none. */
+  readonly certificates: readonly Uint8Array[];
 }
 
 /** A stored message without its payload and evidence bytes, for listings. */
-export type StoredMessageSummary = Omit<StoredMessage, 'payload' | 'manifest' | 'signature'> & {
+export type StoredMessageSummary = Omit<StoredMessage, 'payload' | 'manifest' | 'signature' | 'certificates'> & {
   readonly size: number;
 };
 

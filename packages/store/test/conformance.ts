@@ -20,6 +20,7 @@ export function sampleMessage(overrides: Partial<StoredMessage> = {}): StoredMes
     metadata: { tenant: 'acme' },
     manifest: randomBytes(200),
     signature: randomBytes(71),
+    certificates: [],
     ...overrides,
   };
 }
@@ -51,6 +52,21 @@ export function describeMessageStoreConformance(name: string, makeStore: () => P
       expect(got).toMatchObject({ id: m.id, senderKeyId: m.senderKeyId, senderAlgorithm: m.senderAlgorithm, recipients: m.recipients, payloadName: m.payloadName, contentType: m.contentType, metadata: m.metadata });
       expect(got.createdAt.getTime()).toBe(m.createdAt.getTime());
       expect(await store.get(uuidv7())).toBeUndefined();
+    });
+
+    it("keeps a certified sender's chain byte for byte, and its subject and fingerprint in listings", async () => {
+      const certificates = [randomBytes(600), randomBytes(550)];
+      const certified = sampleMessage({ certificates, senderSubject: 'CN=orders, O=Example', senderCertificate: 'ab'.repeat(32) });
+      const plain = sampleMessage();
+      expect(await store.put(certified)).toBe('stored');
+      expect(await store.put(plain)).toBe('stored');
+      const got = (await store.get(certified.id))!;
+      expect(got.certificates.map((c) => Buffer.from(c))).toEqual(certificates);
+      expect(got).toMatchObject({ senderSubject: 'CN=orders, O=Example', senderCertificate: 'ab'.repeat(32) });
+      expect((await store.get(plain.id))!.certificates).toEqual([]);
+      const listed = await store.list();
+      expect(listed.find((m) => m.id === certified.id)).toMatchObject({ senderSubject: 'CN=orders, O=Example', senderCertificate: 'ab'.repeat(32) });
+      expect(listed.find((m) => m.id === plain.id)!.senderSubject).toBeUndefined();
     });
 
     it('is idempotent: the same id and manifest is a duplicate, a different manifest is a replay', async () => {

@@ -1,8 +1,8 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { Command } from 'commander';
-import { DEFAULT_LIMITS, SealpostError, createTrustStore, decodeManifest } from '@sealpost/envelope';
-import { resolveAll, resolveTrustedSenders } from '@sealpost/key-refs';
+import { DEFAULT_LIMITS, SealpostError, checkCertificateBinding, combineTrustStores, createTrustStore, decodeManifest, describeCertificate } from '@sealpost/envelope';
+import { resolveAll, resolveCertificateTrust, resolveTrustedSenders } from '@sealpost/key-refs';
 import { openStore, type MessageStore } from '@sealpost/store';
 import { assertWritable } from '../files.ts';
 import { collect } from '../options.ts';
@@ -44,7 +44,7 @@ export function messagesCommand(): Command {
         const rows = await withStore(options.store, (store) => store.list({ limit, ...(options.after ? { after: options.after } : {}) }));
         for (const m of rows) {
           if (options.json) process.stdout.write(`${JSON.stringify({ ...m, payloadSha256: Buffer.from(m.payloadSha256).toString('hex') })}\n`);
-          else process.stdout.write(`${m.id}  ${m.createdAt.toISOString()}  ${m.payloadName.padEnd(20)} ${m.contentType.padEnd(24)} ${String(m.size).padStart(10)}  from ${m.senderKeyId}\n`);
+          else process.stdout.write(`${m.id}  ${m.createdAt.toISOString()}  ${m.payloadName.padEnd(20)} ${m.contentType.padEnd(24)} ${String(m.size).padStart(10)}  from ${m.senderSubject ?? m.senderKeyId}\n`);
         }
         if (!options.json) process.stderr.write(`${rows.length} message(s)\n`);
       })
@@ -63,7 +63,9 @@ export function messagesCommand(): Command {
           process.stdout.write(m.payload);
           return;
         }
-        const summary = { id: m.id, sender: m.senderKeyId, algorithm: m.senderAlgorithm, recipients: m.recipients, created: m.createdAt.toISOString(), received: m.receivedAt.toISOString(), name: m.payloadName, contentType: m.contentType, size: m.payload.length, sha256: Buffer.from(m.payloadSha256).toString('hex'), metadata: m.metadata };
+        const chain = m.certificates.map((der) => describeCertificate(der));
+        const certified = chain.length > 0 ? { senderSubject: m.senderSubject ?? chain[0]!.subject, senderCertificate: m.senderCertificate ?? chain[0]!.fingerprint, chain: chain.map((c) => ({ subject: c.subject, issuer: c.issuer, fingerprint: c.fingerprint, notBefore: c.notBefore.toISOString(), notAfter: c.notAfter.toISOString() })) } : {};
+        const summary = { id: m.id, sender: m.senderKeyId, ...certified, algorithm: m.senderAlgorithm, recipients: m.recipients, created: m.createdAt.toISOString(), received: m.receivedAt.toISOString(), name: m.payloadName, contentType: m.contentType, size: m.payload.length, sha256: Buffer.from(m.payloadSha256).toString('hex'), metadata: m.metadata };
         createOutput(Boolean(options.json)).result(summary, Object.entries(summary).map(([k, v]) => `${k.padEnd(11)} ${typeof v === 'string' ? v : JSON.stringify(v)}`).join('\n'));
       })
       .exitOverride(),
@@ -74,23 +76,30 @@ export function messagesCommand(): Command {
       .argument('<id>')
       .option(...storeOption)
       .option('--trust <ref>', 'trusted sender key (repeatable): public key file, directory, or kms:KEY', collect)
+      .option('--trust-ca <file>', 'trusted CA certificate (PEM): re-verify the stored chain as of the message creation time (repeatable)', collect)
+      .option('--crl <file|url>', 'certificate revocation list for --trust-ca (repeatable)', collect)
       .option('--json', 'print the result as JSON')
-      .addHelpText('after', '\nExit code 0 when the signature and the payload digest verify, 1 when they do not.')
-      .action(async (id: string, options: { store: string; trust?: string[]; json?: boolean }) => {
-        if (!options.trust?.length) throw usage('at least one --trust sender is required');
-        const trust = createTrustStore(await resolveAll(options.trust, resolveTrustedSenders));
+      .addHelpText('after', '\nExit code 0 when the signature, the sender (key or certificate chain) and the payload digest verify, 1 when they do not.')
+      .action(async (id: string, options: { store: string; trust?: string[]; trustCa?: string[]; crl?: string[]; json?: boolean }) => {
+        if (!options.trust?.length && !options.trustCa?.length) throw usage('at least one --trust sender or --trust-ca certificate is required');
+        const [senders, certificateTrust] = await Promise.all([
+          resolveAll(options.trust ?? [], resolveTrustedSenders),
+          options.trustCa?.length ? resolveCertificateTrust({ trustCa: options.trustCa, crl: options.crl ?? [] }) : undefined,
+        ]);
+        const trust = certificateTrust ? combineTrustStores(createTrustStore(senders), certificateTrust) : createTrustStore(senders);
         const m = await withStore(options.store, (store) => mustGet(store, id));
         const manifest = decodeManifest(m.manifest, { ...DEFAULT_LIMITS, maxPayloadBytes: Number.MAX_SAFE_INTEGER });
         if (manifest.id !== m.id) throw new SealpostError('MANIFEST_INVALID', 'the stored manifest belongs to another message');
-        const sender = await trust.sender(manifest.sender.keyId);
-        if (!sender) throw new SealpostError('UNTRUSTED_SENDER', `sender key ${manifest.sender.keyId} is not among the --trust keys`);
+        checkCertificateBinding(manifest, m.certificates);
+        const sender = await trust.sender(manifest.sender.keyId, { certificates: m.certificates, created: manifest.created });
+        if (!sender) throw new SealpostError('UNTRUSTED_SENDER', `sender key ${manifest.sender.keyId} is not among the --trust keys and has no certificate chain`);
         if (sender.algorithm !== manifest.sender.algorithm) throw new SealpostError('ALGORITHM_MISMATCH');
         if (!(await sender.verifier.verify(sender.keyId, sender.algorithm, m.manifest, m.signature))) throw new SealpostError('SIGNATURE_INVALID');
         const digest = createHash('sha256').update(m.payload).digest();
         if (m.payload.length !== manifest.payload.size || !timingSafeEqual(digest, manifest.payload.sha256)) throw new SealpostError('PAYLOAD_MISMATCH', 'the stored payload differs from the signed digest');
         createOutput(Boolean(options.json)).result(
-          { id: m.id, verified: true, sender: sender.keyId, algorithm: sender.algorithm, created: manifest.created.toISOString(), sha256: digest.toString('hex') },
-          `message ${m.id} verified: signed by ${sender.keyId} (${sender.algorithm}) at ${manifest.created.toISOString()}; payload digest matches`,
+          { id: m.id, verified: true, sender: sender.keyId, ...(sender.certificate ? { senderSubject: sender.certificate.subject, senderCertificate: sender.certificate.fingerprint } : {}), algorithm: sender.algorithm, created: manifest.created.toISOString(), sha256: digest.toString('hex') },
+          `message ${m.id} verified: signed by ${sender.keyId}${sender.certificate ? ` (certified as ${sender.certificate.subject}, chain valid at that time)` : ''} (${sender.algorithm}) at ${manifest.created.toISOString()}; payload digest matches`,
         );
       })
       .exitOverride(),
@@ -101,12 +110,15 @@ export function messagesCommand(): Command {
       .argument('<id>')
       .requiredOption('--out <file>', 'payload file')
       .option(...storeOption)
-      .option('--evidence <prefix>', 'also write <prefix>.manifest.cbor and <prefix>.manifest.sig (checkable with openssl dgst -verify)')
+      .option('--evidence <prefix>', 'also write <prefix>.manifest.cbor, <prefix>.manifest.sig (checkable with openssl dgst -verify) and the sender chain as <prefix>.cert-0.der, ...')
       .option('--force', 'overwrite existing files')
       .action(async (id: string, options: { store: string; out: string; evidence?: string; force?: boolean }) => {
         const m = await withStore(options.store, (store) => mustGet(store, id));
         const files: [string, Uint8Array][] = [[options.out, m.payload]];
-        if (options.evidence) files.push([`${options.evidence}.manifest.cbor`, m.manifest], [`${options.evidence}.manifest.sig`, m.signature]);
+        if (options.evidence) {
+          files.push([`${options.evidence}.manifest.cbor`, m.manifest], [`${options.evidence}.manifest.sig`, m.signature]);
+          m.certificates.forEach((der, i) => files.push([`${options.evidence}.cert-${i}.der`, der]));
+        }
         for (const [path] of files) await assertWritable(path, Boolean(options.force));
         for (const [path, bytes] of files) await writeFile(path, bytes);
         process.stderr.write(`wrote ${files.map(([p]) => p).join(', ')}\n`);
