@@ -45,7 +45,7 @@ describe('sealpost seal --cert and open --trust-ca', () => {
     await store.close();
 
     const shown = await sealpost(['messages', 'show', id, '--store', 'sqlite:messages.db', '--json']);
-    expect(JSON.parse(shown.stdout)).toMatchObject({ id, senderSubject: 'CN=sender, O=Sealpost Test', chain: [{ subject: 'CN=sender, O=Sealpost Test' }, { subject: 'CN=Test Intermediate, O=Sealpost Test' }] });
+    expect(JSON.parse(shown.stdout)).toMatchObject({ id, senderSubject: 'CN=sender, O=Sealpost Test', chain: [{ subject: 'CN=sender, O=Sealpost Test' }, { subject: 'O=Sealpost Test, CN=Test Intermediate' }] });
     const verified = await sealpost(['messages', 'verify', id, '--store', 'sqlite:messages.db', '--trust-ca', 'root.pem', '--json']);
     expect(verified.code).toBe(0);
     expect(JSON.parse(verified.stdout)).toMatchObject({ id, verified: true, senderSubject: 'CN=sender, O=Sealpost Test' });

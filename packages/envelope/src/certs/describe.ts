@@ -3,7 +3,7 @@ import { SealpostError } from '../errors.ts';
 
 /** Who a certificate names, for logs, stores and the CLI. */
 export interface CertificateDescription {
-  /** Subject attributes in RFC 4514 order (most specific first), joined by `", "`. */
+  /** Subject attributes in the order the certificate encodes them, joined by `", "`. */
   readonly subject: string;
   /** Issuer attributes, joined the same way. */
   readonly issuer: string;

@@ -5,8 +5,9 @@ import { SealpostError, needs, type ErrorCode } from '../errors.ts';
 /** Requirements a deployment places on its senders' leaf certificates, beyond a valid chain. */
 export interface CertificateConstraints {
   /**
-   * The leaf's exact subject in RFC 4514 order (most specific attribute first) joined by `", "`,
-   * as Node's `X509Certificate.subject` lists it: `"CN=orders, O=Example, C=DE"`.
+   * The leaf's exact subject: its attributes in the order the certificate encodes them, joined
+   * by `", "`, as Node's `X509Certificate.subject` lists them (`"C=DE, O=Example, CN=orders"`;
+   * `openssl x509 -noout -subject -nameopt oneline,-space_eq,sep_comma_plus_space` prints the same).
    */
   readonly subject?: string;
   /** A subject alternative name the leaf must carry, written as `DNS:host`, `URI:uri` or `email:address`. */
@@ -27,7 +28,7 @@ export interface ParsedAnchor {
 export interface CertifiedSender {
   /** The leaf's public key: the key that must have made the signature. */
   readonly publicKey: KeyObject;
-  /** The leaf's subject, attributes in RFC 4514 order joined by `", "`. */
+  /** The leaf's subject, attributes in certificate order joined by `", "`. */
   readonly subject: string;
   /** The leaf's subject alternative names, as Node prints them (`DNS:a, URI:b`), if any. */
   readonly subjectAltName?: string;
