@@ -28,7 +28,7 @@ beforeAll(async () => {
   const leaf = await pki.issue('sender', { keyPath });
   await writeFile(join(dir, 'chain.pem'), (await readFile(leaf, 'utf8')) + pki.intermediatePem);
   await writeFile(join(dir, 'order.json'), '{"order":1}\n');
-}, 120_000);
+}, 240_000);
 
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
@@ -53,7 +53,7 @@ describe('sealpost seal --cert and open --trust-ca', () => {
     const untrusted = await sealpost(['messages', 'verify', id, '--store', 'sqlite:messages.db', '--trust-ca', 'other-root.pem', '--json']);
     expect(untrusted.code).toBe(1);
     expect(JSON.parse(untrusted.stderr).error).toMatchObject({ code: 'CERT_UNTRUSTED' });
-  });
+  }, 240_000);
 
   it('a receiver that trusts only the root opens the message and says who sent it; a CRL that revokes the leaf rejects it', async () => {
     const sealed = await sealpost(['seal', '--sign-key', 'sender.key', '--cert', 'chain.pem', '--to', 'receiver.pub.pem', '--in', 'order.json', '--out', 'order.enc', '--json']);
@@ -70,11 +70,11 @@ describe('sealpost seal --cert and open --trust-ca', () => {
     expect(rejected.code).toBe(1);
     expect(JSON.parse(rejected.stderr).error).toMatchObject({ code: 'CERT_REVOKED', transient: false });
     await expect(readFile(join(dir, 'revoked.json'))).rejects.toThrow(/ENOENT/);
-  });
+  }, 240_000);
 
   it('a CRL URL that cannot be fetched is a transient failure (exit 4), never a rejection', async () => {
     const result = await sealpost(['open', '--key', 'receiver.pem', '--trust-ca', 'root.pem', '--crl', 'http://127.0.0.1:9/none.crl', '--in', 'order.enc', '--out', 'unreached.json', '--json']);
     expect(result.code).toBe(4);
     expect(JSON.parse(result.stderr).error).toMatchObject({ code: 'CRL_UNAVAILABLE', transient: true });
-  });
+  }, 240_000);
 });
