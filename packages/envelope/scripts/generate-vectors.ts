@@ -27,12 +27,17 @@ import { DEFAULT_FRAME_SIZE, MAGIC, PREFIX_BYTES, VERSION, encodeHeader, parseHe
 import { resolveLimits } from '../src/limits.ts';
 import { encodeManifest } from '../src/manifest.ts';
 import type { Manifest } from '../src/message.ts';
-import { createLocalKeyWrapper, createLocalSigner, generateLocalKeyPair, localKeyId, signingAlgorithmOf, toPrivateKey, toPublicKey, type LocalKeyType, type SigningAlgorithm } from '../src/index.ts';
+import { certificateDigests, createLocalKeyWrapper, createLocalSigner, generateLocalKeyPair, localKeyId, parseCertificateChain, signingAlgorithmOf, toPrivateKey, toPublicKey, type LocalKeyType, type SigningAlgorithm } from '../src/index.ts';
 
 /** The test-vectors directory at the repository root. */
 export const VECTORS_ROOT = resolve(import.meta.dirname, '../../../test-vectors');
 const KEYS_DIR = join(VECTORS_ROOT, 'keys');
 const OUT_DIR = join(VECTORS_ROOT, 'v1');
+
+/** DER certificates of fixture files (made by scripts/make-certificate-fixtures.sh), relative to test-vectors/. */
+function certificatesOf(paths: readonly string[]): Uint8Array[] {
+  return paths.flatMap((path) => parseCertificateChain(readFileSync(join(VECTORS_ROOT, path), 'utf8')));
+}
 
 /** Test-only keys, by the `sealpost keygen` type they were made as: generated once if missing, then committed. */
 const KEY_SPECS = {
@@ -124,8 +129,16 @@ export interface Scenario {
   readonly recipients?: readonly KeyName[];
   /** The key the reader opens with. @defaultValue rsa-2048 when addressed, else the first recipient */
   readonly reader?: KeyName;
-  /** The reader's trusted senders. @defaultValue [sender] */
+  /** The reader's trusted senders. @defaultValue [sender], or none when the reader trusts a CA */
   readonly trusted?: readonly KeyName[];
+  /** Certificate fixtures (paths under test-vectors/) the bundle carries, leaf first. */
+  readonly certificates?: readonly string[];
+  /** Fixtures the manifest binds, when they differ from those carried. @defaultValue certificates */
+  readonly boundCertificates?: readonly string[];
+  /** CA certificate fixtures the reader trusts. */
+  readonly trustedCa?: readonly string[];
+  /** CRL fixtures the reader holds. */
+  readonly crls?: readonly string[];
   readonly payload?: Buffer;
   readonly payloadName?: string;
   readonly contentType?: string;
@@ -158,7 +171,7 @@ const DEFAULT_PAYLOAD = Buffer.from('{"vector":true}\n');
 /** What the reader of a scenario holds. */
 export function readerOf(s: Scenario): { key: KeyName; trusted: readonly KeyName[] } {
   const recipients = s.recipients ?? ['rsa-2048'];
-  return { key: s.reader ?? (recipients.includes('rsa-2048') ? 'rsa-2048' : recipients[0]!), trusted: s.trusted ?? [s.sender ?? 'ec-p256'] };
+  return { key: s.reader ?? (recipients.includes('rsa-2048') ? 'rsa-2048' : recipients[0]!), trusted: s.trusted ?? (s.trustedCa ? [] : [s.sender ?? 'ec-p256']) };
 }
 
 /** Builds a scenario's envelope from its fixed inputs and the given randomness. */
@@ -173,7 +186,11 @@ export async function buildVector(s: Scenario, random: Randomness): Promise<Buil
   let manifest: Manifest = {
     id,
     created: new Date(created),
-    sender: { keyId: keyIdOf(sender), algorithm: signingAlgorithmOf(publicKey(sender)) },
+    sender: {
+      keyId: keyIdOf(sender),
+      algorithm: signingAlgorithmOf(publicKey(sender)),
+      ...(s.certificates ? { certificates: certificateDigests(certificatesOf(s.boundCertificates ?? s.certificates)) } : {}),
+    },
     recipients: recipients.map(keyIdOf),
     payload: { name, contentType: s.contentType ?? 'application/json', size: payload.length, sha256: createHash('sha256').update(payload).digest() },
     metadata: s.metadata ?? {},
@@ -183,7 +200,7 @@ export async function buildVector(s: Scenario, random: Randomness): Promise<Buil
   const signature = s.sign ? await s.sign(manifestBytes, random) : await random.sign(sender, manifestBytes);
   const bundle = s.bundle
     ? s.bundle({ payload, manifest: manifestBytes, signature, name, mtime })
-    : Buffer.concat(bundleParts({ payloadName: name, payload, manifest: manifestBytes, signature }, mtime));
+    : Buffer.concat(bundleParts({ payloadName: name, payload, manifest: manifestBytes, signature, certificates: certificatesOf(s.certificates ?? []) }, mtime));
   const compression = s.compression ?? 'none';
   const plaintext = s.plaintext ? s.plaintext(bundle) : compression === 'gzip' ? await random.gzip(bundle) : bundle;
   const frameSize = s.frameSize ?? DEFAULT_FRAME_SIZE;
@@ -292,6 +309,8 @@ const flipLastByte = (b: Buffer): Buffer => {
 };
 
 const THREE: readonly KeyName[] = ['rsa-2048-other', 'rsa-2048', 'rsa-4096'];
+const CHAIN = ['certs/ec-p256.pem', 'certs/intermediate.pem'];
+const ROOT = ['certs/root.pem'];
 const SEVERAL_FRAMES = { frameSize: 1024, payload: fixedText('several frames', 5000), payloadName: 'several-frames.txt', contentType: 'text/plain' } as const;
 // 4,608 payload bytes make a bundle of exactly 8 KiB (3,584 bytes of tar framing, manifest and signature).
 const FULL_FRAMES = { frameSize: 1024, payload: fixedText('full frames', 4608), payloadName: 'full-frames.txt', contentType: 'text/plain', fullLastFrame: true } as const;
@@ -369,6 +388,14 @@ export const SCENARIOS: readonly Scenario[] = [
   { name: 'payload_name_mismatch', comment: 'signed name other.json; the tar entry is message.json', expect: 'error PAYLOAD_MISMATCH', manifest: (m) => ({ ...m, payload: { ...m.payload, name: 'other.json' } }) },
   { name: 'recipient_forwarded', comment: 'signed for rsa-2048-other only, re-encrypted by that recipient to the reader', expect: 'error RECIPIENT_MISMATCH', manifest: (m) => ({ ...m, recipients: [keyIdOf('rsa-2048-other')] }) },
   { name: 'age_expired', comment: 'created 8 days before the reader\'s clock (default window 7 days)', expect: 'error MESSAGE_EXPIRED', created: NOW - 8 * DAY },
+  // Sender certificates (FORMAT.md section 14); fixtures in test-vectors/certs/.
+  { name: 'cert_chain', comment: 'P-256 sender with its leaf and intermediate; the reader trusts only the root CA', expect: 'success', certificates: CHAIN, trustedCa: ROOT },
+  { name: 'cert_chain_beside_keys', comment: 'certified sender whose key the reader also trusts directly: accepted by its key, the chain only bound', expect: 'success', certificates: CHAIN, trusted: ['ec-p256'], trustedCa: ROOT },
+  { name: 'cert_chain_swapped', comment: 'the manifest binds the sender\'s leaf; the bundle carries another leaf of the same CA', expect: 'error CERT_CHAIN_MISMATCH', certificates: ['certs/ec-p256-stranger.pem', 'certs/intermediate.pem'], boundCertificates: CHAIN, trustedCa: ROOT },
+  { name: 'cert_chain_unbound', comment: 'the bundle carries the chain; the manifest has no sender.certs', expect: 'error CERT_CHAIN_MISMATCH', certificates: CHAIN, boundCertificates: [], trustedCa: ROOT },
+  { name: 'cert_key_mismatch', comment: 'signed by ec-p256 with a valid chain certifying ec-p256-stranger', expect: 'error CERT_KEY_MISMATCH', certificates: ['certs/ec-p256-stranger.pem', 'certs/intermediate.pem'], trustedCa: ROOT },
+  { name: 'cert_revoked', comment: 'the stranger\'s own message and chain; the reader\'s CRL revokes its leaf', expect: 'error CERT_REVOKED', sender: 'ec-p256-stranger', certificates: ['certs/ec-p256-stranger.pem', 'certs/intermediate.pem'], trustedCa: ROOT, crls: ['certs/intermediate.crl.pem'] },
+  { name: 'cert_untrusted', comment: 'the bundle carries the leaf without its intermediate: no path to the trusted root', expect: 'error CERT_UNTRUSTED', certificates: ['certs/ec-p256.pem'], trustedCa: ROOT },
   { name: 'age_from_the_future', comment: 'created 1 hour after the reader\'s clock (default skew 5 minutes)', expect: 'error MESSAGE_NOT_YET_VALID', created: NOW + 3_600_000 },
 ];
 
@@ -380,6 +407,8 @@ export function vectorText(s: Scenario, built: BuiltVector): string {
     `comment: ${s.comment}`,
     `recipient key: keys/${reader.key}.pem`,
     ...reader.trusted.map((t) => `trusted sender: keys/${t}.pub.pem`),
+    ...(s.trustedCa ?? []).map((ca) => `trusted ca: ${ca}`),
+    ...(s.crls ?? []).map((crl) => `crl: ${crl}`),
     `now: ${NOW}`,
     ...(s.limits ? [`limits: ${JSON.stringify(s.limits)}`] : []),
     `data key: ${built.dataKey.toString('hex')}`,

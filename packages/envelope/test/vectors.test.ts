@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { parseBundle } from '../src/bundle/bundle.ts';
 import { MAGIC, PREFIX_BYTES } from '../src/format/header.ts';
 import { resolveLimits } from '../src/limits.ts';
-import { createLocalKeyUnwrapper, createLocalTrustedSender, createOpener, createTrustStore, localKeyId, toPublicKey } from '../src/index.ts';
+import { combineTrustStores, createCertificateTrustStore, createLocalKeyUnwrapper, createLocalTrustedSender, createOpener, createStaticCrlSource, createTrustStore, localKeyId, toPublicKey } from '../src/index.ts';
 import { SCENARIOS, VECTORS_ROOT, WORKED_EXAMPLE_VECTOR, buildVector, decryptVector, workedExample, type KeyName, type Randomness } from '../scripts/generate-vectors.ts';
 import { codeOf } from './support/keys.ts';
 import { tempDir } from './support/tools.ts';
@@ -17,6 +17,8 @@ interface Vector {
   readonly expect: string;
   readonly recipientKey: string;
   readonly trusted: readonly string[];
+  readonly trustedCa: readonly string[];
+  readonly crls: readonly string[];
   readonly now: number;
   readonly limits: Record<string, number>;
   readonly dataKey: Buffer;
@@ -34,6 +36,8 @@ function parseVector(name: string, text: string): Vector {
     expect: one('expect')!,
     recipientKey: one('recipient key')!,
     trusted: lines.filter(([k]) => k === 'trusted sender').map(([, v]) => v),
+    trustedCa: lines.filter(([k]) => k === 'trusted ca').map(([, v]) => v),
+    crls: lines.filter(([k]) => k === 'crl').map(([, v]) => v),
     now: Number(one('now')),
     limits: JSON.parse(one('limits') ?? '{}') as Record<string, number>,
     dataKey: Buffer.from(one('data key')!, 'hex'),
@@ -55,7 +59,10 @@ const sha256hex = (bytes: Uint8Array) => createHash('sha256').update(bytes).dige
 function openerFor(v: Vector) {
   return createOpener({
     keys: createLocalKeyUnwrapper(fixture(v.recipientKey)),
-    trust: createTrustStore(v.trusted.map((t) => createLocalTrustedSender(fixture(t)))),
+    trust: combineTrustStores(
+      createTrustStore(v.trusted.map((t) => createLocalTrustedSender(fixture(t)))),
+      ...(v.trustedCa.length ? [createCertificateTrustStore({ anchors: v.trustedCa.map(fixture), crls: [createStaticCrlSource(v.crls.map(fixture))] })] : []),
+    ),
     limits: v.limits,
     streamLimits: v.limits,
     now: () => v.now,
