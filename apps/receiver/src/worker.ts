@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { ReceiverConfig } from './config.ts';
 import { naming, receiverVersion, redactUrl } from './describe.ts';
 import { maxEnvelopeBytesFor } from './envelope-size.ts';
+import { createErrorReporter } from './error-reporter.ts';
 import { createReceiverMetrics } from './metrics.ts';
 import { createOpenerFromConfig } from './opener-from-config.ts';
 import { startReceiver, type Receiver } from './receiver.ts';
@@ -19,12 +20,14 @@ export async function startReceiverFromConfig(config: ReceiverConfig, logger: Lo
   const opener = await createOpenerFromConfig(config, metrics, logger);
   const opened = openStore(config.store);
   const store: typeof opened = { ...opened, init: () => opened.init().catch(naming('store (SEALPOST_STORE)', config.store)) };
+  const transportErrors = createErrorReporter(logger, 'transport error; retrying with backoff');
   const transport = openTransport(config.transport, {
     concurrency: config.concurrency,
     maxEnvelopeBytes: maxEnvelopeBytesFor(config.maxPayloadBytes),
     events: {
       onDeadLettered: (delivery, error) => logger.warn({ transportId: delivery.transportId, code: error.code, reason: error.message }, 'dead-lettered'),
-      onError: (error) => logger.error({ err: error }, 'transport error'),
+      onAcked: () => transportErrors.recovered(),
+      onError: (error) => transportErrors.report(error),
     },
   });
   const consumer: typeof transport.consumer = {

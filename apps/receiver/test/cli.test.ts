@@ -83,7 +83,7 @@ function startAndReadStartLine(env: Record<string, string>): Promise<{ line: Rec
       buffer = buffer.slice(buffer.lastIndexOf('\n') + 1);
     });
     void exited.then((code) => reject(new Error(`the receiver exited (${code}) before it started: ${buffer}`)));
-  });
+  }, 240_000);
 }
 
 describe('sealpost-receiver: configuration is never silent', () => {
@@ -91,20 +91,20 @@ describe('sealpost-receiver: configuration is never silent', () => {
     const result = await runMain(['--version'], {});
     expect(result.code).toBe(0);
     expect(result.stdout.trim()).toMatch(/^\d+\.\d+\.\d+/);
-  });
+  }, 240_000);
 
   it('refuses an unknown option in one line, exit 2', async () => {
     const result = await runMain(['--bogus'], base);
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/Unknown option '--bogus'/);
     expect(result.stderr).not.toMatch(/\n\s+at /);
-  });
+  }, 240_000);
 
   it('refuses a misspelled SEALPOST_ variable, naming it and the setting it resembles, instead of starting on a default', async () => {
     const result = await runMain([], { ...base, SEALPOST_TRANSPRT: 'bullmq://127.0.0.1:6379/q' });
     expect(result.code).toBe(2);
     expect(oneLine(result)).toMatchObject({ code: 'CONFIG_INVALID', msg: expect.stringMatching(/unknown environment variable SEALPOST_TRANSPRT \(did you mean SEALPOST_TRANSPORT\?\)/) });
-  });
+  }, 240_000);
 
   it('gives one-line errors naming the setting for a bad log level and a non-numeric concurrency, never a stack trace', async () => {
     const level = await runMain([], { ...base, SEALPOST_LOG_LEVEL: 'verbose' });
@@ -113,7 +113,7 @@ describe('sealpost-receiver: configuration is never silent', () => {
     const concurrency = await runMain([], { ...base, SEALPOST_CONCURRENCY: 'abc' });
     expect(concurrency.code).toBe(2);
     expect(oneLine(concurrency).msg).toMatch(/concurrency \(SEALPOST_CONCURRENCY\): expected an integer from 1 to 256/);
-  });
+  }, 240_000);
 
   it('gives a one-line error naming the setting when the metrics port is in use', async () => {
     const busy = createServer();
@@ -128,7 +128,29 @@ describe('sealpost-receiver: configuration is never silent', () => {
     } finally {
       busy.close();
     }
-  });
+  }, 240_000);
+
+  it('refuses to start, exit 4, naming the setting, when BullMQ, SQS or the store is unreachable', async () => {
+    const port = await new Promise<number>((done) => {
+      const probe = createServer().listen(0, '127.0.0.1', () => {
+        const { port: free } = probe.address() as { port: number };
+        probe.close(() => done(free));
+      });
+    });
+    const aws = { AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test' };
+    const cases: [Record<string, string>, RegExp][] = [
+      [{ SEALPOST_TRANSPORT: `bullmq://127.0.0.1:${port}/q` }, new RegExp(`^transport \\(SEALPOST_TRANSPORT\\) bullmq://127\\.0\\.0\\.1:${port}/q: .*Redis is unreachable`)],
+      [{ SEALPOST_TRANSPORT: `sqs:http://127.0.0.1:${port}/000000000000/inbox`, ...aws }, /^transport \(SEALPOST_TRANSPORT\) sqs:http:\/\/127\.0\.0\.1:\d+\/000000000000\/inbox: SQS .*GetQueueAttributes/],
+      [{ SEALPOST_STORE: `postgres://postgres:pw@127.0.0.1:${port}/test` }, /^store \(SEALPOST_STORE\) postgres:\/\/postgres:\*\*\*@127\.0\.0\.1:\d+\/test: PostgreSQL connect/],
+    ];
+    for (const [env, message] of cases) {
+      const result = await runMain([], { ...base, ...env });
+      expect(result.code).toBe(4);
+      const line = oneLine(result);
+      expect(line.msg).toMatch(message);
+      expect(line.msg).not.toContain(':pw@');
+    }
+  }, 240_000);
 
   it('names transport, store (without its password), metrics address and version in the start log', async () => {
     const schema = `t_${randomUUID().replace(/-/g, '')}`;
@@ -147,5 +169,5 @@ describe('sealpost-receiver: configuration is never silent', () => {
       await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
       await admin.end();
     }
-  });
+  }, 240_000);
 });

@@ -1,7 +1,7 @@
-import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { SealpostError, type SigningAlgorithm } from '@sealpost/envelope';
+import { makeDirectory } from './make-directory.ts';
 import { decodeCertificates, encodeCertificates, sameBytes, senderIdentity } from './stored-message.ts';
 import type { ListOptions, MessageStore, PutResult, StoredMessage, StoredMessageSummary } from './types.ts';
 
@@ -80,7 +80,7 @@ export function createSqliteStore(path: string): MessageStore {
     async init() {
       if (db) return;
       try {
-        if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+        if (path !== ':memory:') await makeDirectory(dirname(path));
         db = new DatabaseSync(path);
         // busy_timeout first: switching to WAL needs a lock another process may hold for a moment.
         db.exec('PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;');

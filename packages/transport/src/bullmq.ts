@@ -1,4 +1,5 @@
 import { Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
+import { Redis } from 'ioredis';
 import { SealpostError, isSealpostError } from '@sealpost/envelope';
 import { decodeBase64Envelope } from './base64-envelope.ts';
 import type { TransportEvents } from './events.ts';
@@ -31,6 +32,10 @@ export interface BullmqOptions {
    * dead-lettered (MESSAGE_TOO_LARGE) before it is decoded. @defaultValue 16 MiB
    */
   readonly maxEnvelopeBytes?: number;
+  /** How long connecting to Redis may take before `send` or `start` fails with TRANSPORT_UNAVAILABLE. @defaultValue 5000 */
+  readonly connectTimeoutMs?: number;
+  /** How long one `send`/`sendBatch` may take before it fails with TRANSPORT_UNAVAILABLE. @defaultValue 30000 */
+  readonly sendTimeoutMs?: number;
   readonly events?: TransportEvents;
 }
 
@@ -51,9 +56,21 @@ function checkRange(name: string, value: number, min: number, max: number): numb
   return value;
 }
 
-const unavailable = (what: string) => (cause: unknown): never => {
-  throw new SealpostError('TRANSPORT_UNAVAILABLE', `BullMQ ${what}: ${(cause as Error).message}`, { cause });
-};
+/** Reconnect delays after an outage: doubling from 500 ms, capped at 30 s. */
+const reconnectDelay = (times: number) => Math.min(30_000, 500 * 2 ** Math.min(times - 1, 6));
+
+/** Rejects with TRANSPORT_UNAVAILABLE when `work` has not settled within `ms`. */
+async function within<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new SealpostError('TRANSPORT_UNAVAILABLE', `${what}: no answer within ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([work, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 /**
  * BullMQ on Redis.
@@ -69,6 +86,10 @@ const unavailable = (what: string) => (cause: unknown): never => {
  * - A transient failure is retried with capped exponential backoff, up to `attempts`; only then
  *   is it dead-lettered, with code `RETRIES_EXHAUSTED`.
  * - A job whose worker died is found by BullMQ's stalled-job check and delivered again.
+ * - `send` and `start` first check that Redis answers within `connectTimeoutMs` and fail with
+ *   TRANSPORT_UNAVAILABLE (naming host and queue) when it does not; a send that takes longer
+ *   than `sendTimeoutMs` fails the same way. After start, lost connections are retried with
+ *   backoff doubling from 500 ms to 30 s, each failure reported through `onError`.
  */
 export function createBullmqTransport(options: BullmqOptions): { sender: TransportSender; consumer: TransportConsumer } {
   const redisUrl = options.redisUrl ?? 'redis://127.0.0.1:6379';
@@ -79,6 +100,8 @@ export function createBullmqTransport(options: BullmqOptions): { sender: Transpo
   const maxRetryDelayMs = checkRange('maxRetryDelayMs', options.maxRetryDelayMs ?? 60_000, 1, 86_400_000);
   const maxEnvelopeBytes = options.maxEnvelopeBytes ?? 16 * 1024 * 1024;
   const deadLetterName = options.deadLetterQueue ?? `${options.queue}-dead`;
+  const connectTimeoutMs = checkRange('connectTimeoutMs', options.connectTimeoutMs ?? 5000, 1, 600_000);
+  const sendTimeoutMs = checkRange('sendTimeoutMs', options.sendTimeoutMs ?? 30_000, 1, 3_600_000);
   // Options, not a client: BullMQ then owns each connection and closes it in close().
   const url = new URL(redisUrl);
   const connection = () => ({
@@ -88,11 +111,50 @@ export function createBullmqTransport(options: BullmqOptions): { sender: Transpo
     ...(url.username ? { username: decodeURIComponent(url.username) } : {}),
     ...(url.password ? { password: decodeURIComponent(url.password) } : {}),
     maxRetriesPerRequest: null,
+    connectTimeout: connectTimeoutMs,
+    retryStrategy: reconnectDelay,
   });
+  // Names the transport in every error, without the password.
+  const where = `BullMQ redis://${url.host}/${options.queue}`;
+  const unavailable = (what: string) => (cause: unknown): never => {
+    if (isSealpostError(cause)) throw new SealpostError(cause.code, `${where}: ${cause.message}`, { cause });
+    throw new SealpostError('TRANSPORT_UNAVAILABLE', `${where}: ${what}: ${(cause as Error).message}`, { cause });
+  };
+  /**
+   * One connection attempt with no retries, bounded by connectTimeoutMs: BullMQ's own clients
+   * retry forever, so an unreachable Redis would otherwise make `send` and `start` hang.
+   */
+  const probe = async () => {
+    const client = new Redis({ ...connection(), lazyConnect: true, maxRetriesPerRequest: 0, enableOfflineQueue: false, retryStrategy: () => null });
+    let lastError: Error | undefined;
+    client.on('error', (error: Error) => (lastError = error));
+    try {
+      await within(client.connect().then(() => client.ping()), connectTimeoutMs, 'connect');
+    } catch (cause) {
+      throw new SealpostError('TRANSPORT_UNAVAILABLE', `${where}: Redis is unreachable (${(lastError ?? (cause as Error)).message})`, { cause });
+    } finally {
+      client.disconnect();
+    }
+  };
+  let reachable: Promise<void> | undefined;
+  const ensureReachable = () =>
+    (reachable ??= probe().catch((error: unknown) => {
+      reachable = undefined;
+      throw error;
+    }));
+  const withEvents = <Q extends Queue>(q: Q): Q => {
+    q.on('error', (error) => options.events?.onError?.(error));
+    return q;
+  };
   let queue: Queue<JobData> | undefined;
   let deadLetter: Queue | undefined;
-  const queueOf = () => (queue ??= new Queue<JobData>(options.queue, { connection: connection(), prefix }));
-  const deadLetterOf = () => (deadLetter ??= new Queue(deadLetterName, { connection: connection(), prefix }));
+  const queueOf = () => (queue ??= withEvents(new Queue<JobData>(options.queue, { connection: connection(), prefix })));
+  const deadLetterOf = () => (deadLetter ??= withEvents(new Queue(deadLetterName, { connection: connection(), prefix })));
+  /** Closes a queue; one whose Redis is gone is disconnected instead of waiting for it. */
+  const closeQueue = async (q: Queue | undefined) => {
+    if (!q) return;
+    await within(q.close(), connectTimeoutMs, 'close').catch(() => q.disconnect());
+  };
   const jobOptions = (messageId?: string) => ({
     ...(messageId ? { jobId: messageId } : {}),
     attempts,
@@ -110,17 +172,21 @@ export function createBullmqTransport(options: BullmqOptions): { sender: Transpo
     batchSize: 100,
     async send(envelope, sendOptions) {
       check(envelope);
-      await queueOf().add('envelope', { envelope: Buffer.from(envelope).toString('base64') }, jobOptions(sendOptions?.messageId)).catch(unavailable('add'));
+      await ensureReachable();
+      await within(queueOf().add('envelope', { envelope: Buffer.from(envelope).toString('base64') }, jobOptions(sendOptions?.messageId)), sendTimeoutMs, 'add').catch(unavailable('add'));
     },
     async sendBatch(items) {
       items.forEach((item) => check(item.envelope));
-      await queueOf()
-        .addBulk(items.map((item) => ({ name: 'envelope', data: { envelope: Buffer.from(item.envelope).toString('base64') }, opts: jobOptions(item.options?.messageId) })))
-        .catch(unavailable('addBulk'));
+      await ensureReachable();
+      await within(
+        queueOf().addBulk(items.map((item) => ({ name: 'envelope', data: { envelope: Buffer.from(item.envelope).toString('base64') }, opts: jobOptions(item.options?.messageId) }))),
+        sendTimeoutMs,
+        'addBulk',
+      ).catch(unavailable('addBulk'));
     },
     async close() {
-      await queue?.close();
-      await deadLetter?.close();
+      await closeQueue(queue);
+      await closeQueue(deadLetter);
     },
   };
 
@@ -143,6 +209,7 @@ export function createBullmqTransport(options: BullmqOptions): { sender: Transpo
   const consumer: TransportConsumer = {
     async start(handler: MessageHandler) {
       if (worker) throw new SealpostError('CONFIG_INVALID', 'the BullMQ consumer is already running');
+      await ensureReachable();
       worker = new Worker<JobData>(
         options.queue,
         async (job) => {
@@ -199,8 +266,8 @@ export function createBullmqTransport(options: BullmqOptions): { sender: Transpo
         const drained = worker.pause(false);
         const timer = new Promise<void>((resolve) => setTimeout(resolve, deadlineMs).unref());
         await Promise.race([drained, timer]);
-        await worker.close(true).catch(() => undefined);
-        await deadLetter?.close();
+        await within(worker.close(true), connectTimeoutMs, 'close').catch(() => worker?.disconnect());
+        await closeQueue(deadLetter);
       })();
       return stopping;
     },

@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { mkdir, open, readdir, rename, unlink, writeFile } from 'node:fs/promises';
+import { open, readdir, rename, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SealpostError, isSealpostError } from '@sealpost/envelope';
 import type { Delivery, MessageHandler, SendOptions, TransportConsumer, TransportSender } from './types.ts';
 import type { TransportEvents } from './events.ts';
+import { makeDirectory } from './make-directory.ts';
 
 /** Options for {@link createSpoolTransport}. */
 export interface SpoolOptions {
@@ -73,7 +74,14 @@ export function createSpoolTransport(directory: string, options: SpoolOptions = 
   const maxEnvelopeBytes = options.maxEnvelopeBytes ?? 64 * 1024 * 1024;
   const dirs = { tmp: join(directory, 'tmp'), incoming: join(directory, 'incoming'), processing: join(directory, 'processing'), dead: join(directory, 'dead') };
   let prepared: Promise<void> | undefined;
-  const prepare = () => (prepared ??= Promise.all(Object.values(dirs).map((d) => mkdir(d, { recursive: true }))).then(() => undefined));
+  const prepare = () =>
+    (prepared ??= Promise.all(Object.values(dirs).map((d) => makeDirectory(d))).then(
+      () => undefined,
+      (error: unknown) => {
+        prepared = undefined;
+        throw error;
+      },
+    ));
   const io = (what: string) => (cause: unknown): never => {
     throw new SealpostError('TRANSPORT_UNAVAILABLE', `spool ${directory}: ${what}: ${(cause as Error).message}`, { cause });
   };

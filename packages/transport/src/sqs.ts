@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { once } from 'node:events';
-import { ChangeMessageVisibilityCommand, SendMessageBatchCommand, SendMessageCommand, SQSClient, type Message } from '@aws-sdk/client-sqs';
+import { ChangeMessageVisibilityCommand, GetQueueAttributesCommand, SendMessageBatchCommand, SendMessageCommand, SQSClient, type Message } from '@aws-sdk/client-sqs';
 import { SealpostError, isSealpostError } from '@sealpost/envelope';
 import { Consumer } from 'sqs-consumer';
 import { decodeBase64Envelope } from './base64-envelope.ts';
@@ -30,6 +30,8 @@ export interface SqsOptions {
    * before it is decoded); at most what fits the queue's message size. @defaultValue from maxMessageBytes
    */
   readonly maxEnvelopeBytes?: number;
+  /** How long one send (or the start-up check of the queue) may take before it fails with TRANSPORT_UNAVAILABLE, in ms. @defaultValue 30000 */
+  readonly sendTimeoutMs?: number;
   /** FIFO queues: the message group. @defaultValue 'sealpost' */
   readonly messageGroupId?: string;
   /** Long-poll wait, in seconds (0-20). @defaultValue 20 */
@@ -52,8 +54,9 @@ function clientFor(queueUrl: string): SQSClient {
 /** The longest visibility timeout SQS allows: 12 hours. */
 const MAX_VISIBILITY_SECONDS = 43_200;
 
-const unavailable = (what: string) => (cause: unknown): never => {
-  throw new SealpostError('TRANSPORT_UNAVAILABLE', `SQS ${what}: ${(cause as Error).message}`, { cause });
+const unavailableAt = (queueUrl: string) => (what: string) => (cause: unknown): never => {
+  const reason = (cause as Error).name === 'TimeoutError' || (cause as Error).name === 'AbortError' ? 'no answer in time' : (cause as Error).message;
+  throw new SealpostError('TRANSPORT_UNAVAILABLE', `SQS ${queueUrl}: ${what}: ${reason}`, { cause });
 };
 
 /**
@@ -82,6 +85,9 @@ export function createSqsTransport(options: SqsOptions): { sender: TransportSend
   if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 256) throw new SealpostError('CONFIG_INVALID', `concurrency must be between 1 and 256, got ${concurrency}`);
   const maxEnvelopeBytes = Math.min(Math.floor(maxMessageBytes / 4) * 3, options.maxEnvelopeBytes ?? Infinity);
   const retryDelay = options.retryDelaySeconds ?? 2;
+  const sendTimeoutMs = options.sendTimeoutMs ?? 30_000;
+  const unavailable = unavailableAt(options.queueUrl);
+  const bounded = () => ({ abortSignal: AbortSignal.timeout(sendTimeoutMs) });
   const maxRetryDelay = options.maxRetryDelaySeconds ?? 300;
 
   const entry = (envelope: Uint8Array, sendOptions?: SendOptions) => {
@@ -102,14 +108,14 @@ export function createSqsTransport(options: SqsOptions): { sender: TransportSend
     batchSize: 10,
     async send(envelope, sendOptions) {
       const body = entry(envelope, sendOptions);
-      await client.send(new SendMessageCommand({ QueueUrl: options.queueUrl, ...body })).catch(unavailable('SendMessage'));
+      await client.send(new SendMessageCommand({ QueueUrl: options.queueUrl, ...body }), bounded()).catch(unavailable('SendMessage'));
     },
     async sendBatch(items) {
       const entries = items.map((item) => entry(item.envelope, item.options));
       for (let i = 0; i < entries.length; i += 10) {
         let pending = entries.slice(i, i + 10).map((e, j) => ({ Id: String(j), ...e }));
         for (let attempt = 0; pending.length > 0; attempt++) {
-          const result = await client.send(new SendMessageBatchCommand({ QueueUrl: options.queueUrl, Entries: pending })).catch(unavailable('SendMessageBatch'));
+          const result = await client.send(new SendMessageBatchCommand({ QueueUrl: options.queueUrl, Entries: pending }), bounded()).catch(unavailable('SendMessageBatch'));
           const failed = result.Failed ?? [];
           if (failed.length === 0) break;
           const permanent = failed.find((f) => f.SenderFault);
@@ -212,6 +218,10 @@ export function createSqsTransport(options: SqsOptions): { sender: TransportSend
   const consumer: TransportConsumer = {
     async start(handler) {
       if (consumers.length > 0) throw new SealpostError('CONFIG_INVALID', 'the SQS consumer is already running');
+      // Fail fast: the queues must answer now (sqs-consumer would otherwise retry them forever, quietly).
+      for (const queueUrl of [options.queueUrl, ...(options.deadLetterQueueUrl ? [options.deadLetterQueueUrl] : [])]) {
+        await client.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }), bounded()).catch(unavailableAt(queueUrl)('GetQueueAttributes'));
+      }
       for (let left = concurrency; left > 0; left -= 10) {
         const c = Consumer.create({
           queueUrl: options.queueUrl,

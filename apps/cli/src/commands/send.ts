@@ -8,7 +8,7 @@ import { resolveAll, resolveKeyWrapper, resolveSigner } from '@sealpost/key-refs
 import { openTransport } from '@sealpost/transport';
 import { createSender, type OutgoingMessage } from '@sealpost/sender';
 import { collect, parseMetadata } from '../options.ts';
-import { createOutput, usage } from '../output.ts';
+import { EXIT, createOutput, usage } from '../output.ts';
 
 interface SendOptions {
   transport: string;
@@ -47,7 +47,7 @@ export function sendCommand(): Command {
     .option('--concurrency <n>', 'messages sealed at once', '16')
     .option('--json', 'one JSON line per message and a JSON summary')
     .argument('[inputs...]', "files or directories; '-' or nothing for standard input")
-    .addHelpText('after', '\nExit code 0 when every message was sent; 1 when any failed (each failure is named).\n\nExample:\n  sealpost send --transport spool:.sealpost/spool --sign-key keys/sender.pem --to keys/receiver.pub.pem outbox/')
+    .addHelpText('after', '\nExit code 0 when every message was sent; 4 when every failure was transient (the transport unreachable: retry later); 1 otherwise (each failure is named).\n\nExample:\n  sealpost send --transport spool:.sealpost/spool --sign-key keys/sender.pem --to keys/receiver.pub.pem outbox/')
     .action(async (inputs: string[], options: SendOptions) => {
       if (!options.to?.length) throw usage('at least one --to recipient is required');
       const concurrency = Number(options.concurrency);
@@ -90,9 +90,11 @@ export function sendCommand(): Command {
         await sender.close();
       }
       let failed = 0;
+      let transient = 0;
       results.forEach((result, i) => {
         if ('error' in result) {
           failed++;
+          if (result.error.transient) transient++;
           process.stderr.write(`sealpost: failed ${names[i]}: ${result.error.code}: ${result.error.message}\n`);
         } else if (options.json) {
           process.stdout.write(`${JSON.stringify({ file: names[i], id: result.id })}\n`);
@@ -101,6 +103,7 @@ export function sendCommand(): Command {
       const seconds = (performance.now() - started) / 1000;
       const summary = { sent: results.length - failed, failed, bytes, seconds: Number(seconds.toFixed(3)), messagesPerSecond: Math.round(results.length / Math.max(seconds, 0.001)) };
       out.result(summary, `sent ${summary.sent} message(s), ${failed} failed, ${bytes} bytes in ${summary.seconds} s (${summary.messagesPerSecond} msg/s)`);
-      if (failed > 0) process.exitCode = 1;
+      // Every failure transient (the transport unreachable, say): retrying later may work, exit 4.
+      if (failed > 0) process.exitCode = transient === failed ? EXIT.TRANSIENT : EXIT.REJECTED;
     });
 }
