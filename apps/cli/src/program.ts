@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { inspectCommand } from './commands/inspect.ts';
 import { keygenCommand } from './commands/keygen.ts';
 import { kmsCommand } from './commands/kms.ts';
+import { caCommand } from './commands/ca.ts';
 import { messagesCommand } from './commands/messages.ts';
 import { openCommand } from './commands/open.ts';
 import { sealCommand } from './commands/seal.ts';
@@ -14,7 +15,7 @@ export function createProgram(): Command {
     .version('0.1.0')
     .showHelpAfterError()
     .exitOverride();
-  for (const command of [keygenCommand(), sealCommand(), openCommand(), inspectCommand(), sendCommand(), messagesCommand(), kmsCommand()]) {
+  for (const command of [keygenCommand(), sealCommand(), openCommand(), inspectCommand(), sendCommand(), messagesCommand(), kmsCommand(), caCommand()]) {
     program.addCommand(command.exitOverride());
   }
   return program;

@@ -3,7 +3,9 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { createCertificateTrustStore, createLocalKeyUnwrapper, createOpener } from '@sealpost/envelope';
+import { startKmsEmulator } from '@sealpost/kms-emulator';
 import { openStore, toStoredMessage } from '@sealpost/store';
 import { createOpensslPki, type OpensslPki } from '../../../packages/envelope/test/support/openssl-ca.ts';
 import { run } from '../../../packages/envelope/test/support/tools.ts';
@@ -12,9 +14,9 @@ const CLI = resolve(import.meta.dirname, '../src/main.ts');
 let dir: string;
 let pki: OpensslPki;
 
-function sealpost(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+function sealpost(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((done) => {
-    execFile(process.execPath, [CLI, ...args], { cwd: dir }, (error, stdout, stderr) => {
+    execFile(process.execPath, [CLI, ...args], { cwd: dir, env }, (error, stdout, stderr) => {
       done({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
     });
   });
@@ -76,5 +78,41 @@ describe('sealpost seal --cert and open --trust-ca', () => {
     const result = await sealpost(['open', '--key', 'receiver.pem', '--trust-ca', 'root.pem', '--crl', 'http://127.0.0.1:9/none.crl', '--in', 'order.enc', '--out', 'unreached.json', '--json']);
     expect(result.code).toBe(4);
     expect(JSON.parse(result.stderr).error).toMatchObject({ code: 'CRL_UNAVAILABLE', transient: true });
+  }, 240_000);
+
+  it('sealpost ca: init, issue from an openssl CSR, revoke and crl make a CA a receiver trusts, then refuses the revoked leaf', async () => {
+    expect((await sealpost(['ca', 'init', '--dir', 'devca', '--subject', 'CN=Dev CA, O=Sealpost Test'])).code).toBe(0);
+    await run('openssl', ['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', 'dev-sender.key'], { cwd: dir });
+    await run('openssl', ['req', '-new', '-key', 'dev-sender.key', '-subj', '/O=Sealpost Test/CN=dev-sender', '-out', 'dev-sender.csr'], { cwd: dir });
+    expect((await sealpost(['ca', 'issue', '--dir', 'devca', '--csr', 'dev-sender.csr', '--out', 'dev-sender.pem', '--san', 'URI:urn:sealpost:dev-sender'])).code).toBe(0);
+    await expect(run('openssl', ['verify', '-CAfile', 'devca/ca.pem', 'dev-sender.pem'], { cwd: dir })).resolves.toMatchObject({ stdout: 'dev-sender.pem: OK\n' });
+    expect((await sealpost(['seal', '--sign-key', 'dev-sender.key', '--cert', 'dev-sender.pem', '--to', 'receiver.pub.pem', '--in', 'order.json', '--out', 'dev.enc'])).code).toBe(0);
+    const opened = await sealpost(['open', '--key', 'receiver.pem', '--trust-ca', 'devca/ca.pem', '--require-san', 'URI:urn:sealpost:dev-sender', '--in', 'dev.enc', '--out', 'dev.json', '--json']);
+    expect(JSON.parse(opened.stdout)).toMatchObject({ senderSubject: 'O=Sealpost Test, CN=dev-sender' });
+
+    expect((await sealpost(['ca', 'revoke', '--dir', 'devca', '--cert', 'dev-sender.pem'])).code).toBe(0);
+    expect((await sealpost(['ca', 'crl', '--dir', 'devca'])).code).toBe(0);
+    const revoked = await sealpost(['open', '--key', 'receiver.pem', '--trust-ca', 'devca/ca.pem', '--crl', 'devca/crl.pem', '--in', 'dev.enc', '--out', 'dev-revoked.json', '--json']);
+    expect(JSON.parse(revoked.stderr).error).toMatchObject({ code: 'CERT_REVOKED' });
+    expect((await sealpost(['ca', 'init', '--dir', 'devca'])).code).toBe(2);
+  }, 240_000);
+
+  it('a KMS key: kms csr, then ca issue, then seal --sign-key kms: --cert, opened by a receiver trusting the CA', async () => {
+    const emulator = await startKmsEmulator();
+    try {
+      const env = { ...process.env, AWS_ENDPOINT_URL_KMS: emulator.url, AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test' };
+      const client = new KMSClient({ endpoint: emulator.url, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+      const { KeyMetadata } = await client.send(new CreateKeyCommand({ KeySpec: 'ECC_NIST_P521', KeyUsage: 'SIGN_VERIFY' }));
+      client.destroy();
+      expect((await sealpost(['kms', 'csr', '--key-id', KeyMetadata!.Arn!, '--subject', 'CN=kms-sender, O=Sealpost Test', '--out', 'kms.csr'], env)).code).toBe(0);
+      if ((await sealpost(['ca', 'init', '--dir', 'kmsca'])).code !== 0) throw new Error('ca init failed');
+      expect((await sealpost(['ca', 'issue', '--dir', 'kmsca', '--csr', 'kms.csr', '--out', 'kms.pem'])).code).toBe(0);
+      const sealed = await sealpost(['seal', '--sign-key', `kms:${KeyMetadata!.Arn!}`, '--cert', 'kms.pem', '--to', 'receiver.pub.pem', '--in', 'order.json', '--out', 'kms.enc'], env);
+      expect(sealed.stderr).toBe('');
+      const opened = await sealpost(['open', '--key', 'receiver.pem', '--trust-ca', 'kmsca/ca.pem', '--in', 'kms.enc', '--out', 'kms.json', '--json']);
+      expect(JSON.parse(opened.stdout)).toMatchObject({ sender: KeyMetadata!.Arn!, senderSubject: 'CN=kms-sender, O=Sealpost Test', algorithm: 'ECDSA_SHA_512' });
+    } finally {
+      await emulator.close();
+    }
   }, 240_000);
 });

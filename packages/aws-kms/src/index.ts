@@ -16,3 +16,4 @@ export { createKmsSigner, createKmsTrustedSender, createKmsKeyWrapper, createKms
 export { createCsr, type CsrOptions } from './csr.ts';
 export { importKeyMaterial, wrapKeyMaterial, type ImportKeyMaterialOptions, type ImportWrappingAlgorithm } from './import-key-material.ts';
 export { keyPolicies, type KeyPolicyRoles } from './policy.ts';
+export { parseSubject } from './subject.ts';
