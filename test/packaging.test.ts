@@ -117,6 +117,7 @@ describe.each(['22', '24'] as const)('installed with npm, on Node %s', (version)
     await runWith(version, 'sealpost', ['keygen', '--type', 'ec-p256', '--out', 'sender'], dir);
     await runWith(version, 'sealpost', ['keygen', '--type', 'rsa-2048', '--out', 'receiver'], dir);
     await writeFile(join(dir, 'note.txt'), 'hello from the outbox');
+    expect((await runWith(version, 'sealpost-receiver', ['--version'], dir)).stdout).toContain('0.1.0');
     const PATH = [dirname(nodes[version]), process.env.PATH].join(delimiter);
     // The installed executable itself (as a service manager or container runs it), not a wrapper.
     const worker = spawn(join(project, 'node_modules/.bin/sealpost-receiver'), [], {
