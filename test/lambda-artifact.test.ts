@@ -19,6 +19,7 @@ import { AWS_ENV } from './support/receiver.ts';
 
 const run = promisify(execFile);
 const ROOT = resolve(import.meta.dirname, '..');
+const MINUTE = 60_000;
 
 let work: string;
 let kms: KmsEmulator;
@@ -63,7 +64,7 @@ beforeAll(async () => {
   const recipients = [await createKmsKeyWrapper({ client: kmsClient, keyId: receiverKey })];
   trusted = createSealer({ signer: await createKmsSigner({ client: kmsClient, keyId: senderKey }), recipients });
   stranger = createSealer({ signer: createLocalSigner((await generateLocalKeyPair('ec-p256')).privateKeyPem), recipients });
-});
+}, 5 * MINUTE);
 
 afterAll(async () => {
   kmsClient?.destroy();
@@ -75,7 +76,7 @@ afterAll(async () => {
 describe('the Lambda artifact', () => {
   it('unzipped alone and loaded by plain Node, stores the good records of an SQS event in DynamoDB and reports the bad ones as batchItemFailures', async () => {
     const zipFile = join(work, 'function.zip');
-    await run(process.execPath, [join(ROOT, 'scripts/build-lambda.ts'), zipFile], { cwd: ROOT, timeout: 300_000 });
+    await run(process.execPath, [join(ROOT, 'scripts/build-lambda.ts'), zipFile], { cwd: ROOT, timeout: 5 * MINUTE });
 
     // What Lambda does with the zip: unpack it into an empty directory, outside this repository.
     const task = join(work, 'task');
@@ -102,7 +103,7 @@ process.exit(0);
     const table = `messages-${randomUUID()}`;
     const { stdout } = await run(process.execPath, [join(work, 'invoke.mjs'), join(work, 'event.json')], {
       cwd: task,
-      timeout: 120_000,
+      timeout: 5 * MINUTE,
       env: {
         PATH: process.env.PATH ?? '',
         HOME: work,
@@ -125,5 +126,5 @@ process.exit(0);
     } finally {
       client.destroy();
     }
-  });
+  }, 15 * MINUTE);
 });

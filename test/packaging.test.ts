@@ -42,7 +42,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   if (work) await rm(work, { recursive: true, force: true });
-});
+}, 5 * MINUTE);
 
 /** Runs a command in the consumer project with `node` (and npx) of the given version first on PATH. */
 function runWith(version: '22' | '24', command: string, args: string[], cwd = project) {
@@ -86,14 +86,14 @@ describe('the packed packages', () => {
       const shipped = await readdir(dir, { recursive: true });
       expect(shipped.filter((file) => /(^|\/)(src|test)(\/|$)|\.ts$/.test(file) && !file.endsWith('.d.ts')), name).toEqual([]);
     }
-  });
+  }, 5 * MINUTE);
 });
 
 describe.each(['22', '24'] as const)('installed with npm, on Node %s', (version) => {
   it('runs on that Node', async () => {
     const { stdout } = await runWith(version, 'node', ['-p', 'process.versions.node']);
     expect(stdout.trim().split('.')[0]).toBe(version);
-  });
+  }, 5 * MINUTE);
 
   it('npx sealpost: --help, keygen, seal and open round-trip a file, with clean --json output', async () => {
     const dir = await mkdtemp(join(project, `cli-${version}-`));

@@ -97,5 +97,5 @@ describe('the repository commands', () => {
       const text = await readFile(join(ROOT, file), 'utf8');
       expect(text.match(/\b(pnpm|npm run|yarn)( run)? (sealpost|receiver|kms-emulator)\b/g) ?? [], file).toEqual([]);
     }
-  });
+  }, 5 * MINUTE);
 });
