@@ -26,3 +26,15 @@ export function parseDuration(value: string, flag: string): number | null {
   }
   return parsed;
 }
+
+const SIZE_UNITS: Readonly<Record<string, number>> = { b: 1, kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3 };
+
+/** Parses a byte size such as 4096, 512MiB or 1GiB (binary units). */
+export function parseSize(value: string, flag: string): number {
+  const match = /^(\d+)\s*(b|kib|mib|gib)?$/i.exec(value.trim());
+  const bytes = match ? Number(match[1]) * SIZE_UNITS[(match[2] ?? 'b').toLowerCase()]! : Number.NaN;
+  if (!Number.isSafeInteger(bytes) || bytes < 1) {
+    throw new SealpostError('CONFIG_INVALID', `${flag} expects a size such as 4096, 512MiB or 1GiB; got ${JSON.stringify(value)}`);
+  }
+  return bytes;
+}

@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -96,6 +97,18 @@ describe('sealpost CLI', () => {
     const wrongKey = await sealpost(['open', '--key', 'keys/other.pem', '--trust', 'keys/sender.pub.pem', '--in', 'm2.enc', '--out', 'w.json']);
     expect(wrongKey.code).toBe(1);
     expect(wrongKey.stderr).toMatch(/NOT_A_RECIPIENT/);
+  });
+
+  it('--max-size caps the payload open accepts: a larger one is a permanent LIMIT_EXCEEDED that leaves no file behind', async () => {
+    await writeFile(join(dir, 'big.bin'), randomBytes(2 * 1024 * 1024));
+    expect((await sealpost(['seal', '--sign-key', 'keys/sender.pem', '--to', 'keys/receiver.pub.pem', '--in', 'big.bin', '--out', 'big.enc'])).code).toBe(0);
+    await mkdir(join(dir, 'capped'));
+    const capped = await sealpost(['open', '--key', 'keys/receiver.pem', '--trust', 'keys/sender.pub.pem', '--in', 'big.enc', '--out', 'capped/big.bin', '--max-size', '1MiB', '--json']);
+    expect(capped.code).toBe(1);
+    expect(JSON.parse(capped.stderr).error).toMatchObject({ code: 'LIMIT_EXCEEDED', transient: false });
+    expect(await readdir(join(dir, 'capped'))).toEqual([]);
+    expect((await sealpost(['open', '--key', 'keys/receiver.pem', '--trust', 'keys/sender.pub.pem', '--in', 'big.enc', '--out', 'big.out', '--max-size', '2MiB'])).code).toBe(0);
+    expect((await sealpost(['open', '--key', 'keys/receiver.pem', '--trust', 'keys/sender.pub.pem', '--in', 'big.enc', '--out', 'x.out', '--max-size', 'lots'])).code).toBe(2);
   });
 
   it('exits 2 for usage and key errors, 3 for unreadable input', async () => {

@@ -308,12 +308,32 @@ const flipLastByte = (b: Buffer): Buffer => {
   return out;
 };
 
+/**
+ * One gzip member of `bundle` whose length is a multiple of `multiple`: the member's header
+ * carries an FEXTRA field (RFC 1952 section 2.3.1.1) of one padding subfield, so the member
+ * fills its frames exactly.
+ */
+function paddedGzip(bundle: Buffer, multiple: number): Buffer {
+  const plain = gzipSync(bundle);
+  let extra = (multiple - ((plain.length + 2) % multiple)) % multiple;
+  if (extra < 4) extra += multiple;
+  const head = Buffer.of(0x1f, 0x8b, 0x08, 0x04, 0, 0, 0, 0, 0, 0xff);
+  const xlen = Buffer.alloc(2);
+  xlen.writeUInt16LE(extra);
+  const subfield = Buffer.alloc(extra);
+  subfield.write('SP', 0, 'latin1');
+  subfield.writeUInt16LE(extra - 4, 2);
+  return Buffer.concat([head, xlen, subfield, plain.subarray(10)]);
+}
+
 const THREE: readonly KeyName[] = ['rsa-2048-other', 'rsa-2048', 'rsa-4096'];
 const CHAIN = ['certs/ec-p256.pem', 'certs/intermediate.pem'];
 const ROOT = ['certs/root.pem'];
 const SEVERAL_FRAMES = { frameSize: 1024, payload: fixedText('several frames', 5000), payloadName: 'several-frames.txt', contentType: 'text/plain' } as const;
 // 4,608 payload bytes make a bundle of exactly 8 KiB (3,584 bytes of tar framing, manifest and signature).
 const FULL_FRAMES = { frameSize: 1024, payload: fixedText('full frames', 4608), payloadName: 'full-frames.txt', contentType: 'text/plain', fullLastFrame: true } as const;
+// A gzip stream over several 1 KiB frames, the last one full: the member ends exactly where the last frame does.
+const GZIP_FULL_FRAMES = { frameSize: 1024, compression: 'gzip', payload: fixedText('gzip frames', 6000), payloadName: 'gzip-frames.txt', contentType: 'text/plain', plaintext: (b: Buffer) => paddedGzip(b, 1024) } as const;
 
 /** Every vector, positive first. Names say what is tested; each negative has exactly one defect. */
 export const SCENARIOS: readonly Scenario[] = [
@@ -356,11 +376,18 @@ export const SCENARIOS: readonly Scenario[] = [
   { name: 'stream_reordered', comment: 'first two frames swapped', expect: 'error DECRYPTION_FAILED', ...SEVERAL_FRAMES, edit: (e) => { const { header, frames } = framesOf(e, 1024); return Buffer.concat([header, frames[1]!, frames[0]!, ...frames.slice(2)]); } },
   { name: 'stream_appended_frame', comment: 'a valid frame 8 (flagged last) appended after the real last frame 7', expect: 'error DECRYPTION_FAILED', ...FULL_FRAMES, frames: (p, size) => [...frameSlices(p, size), [Buffer.alloc(512), true]] },
   { name: 'stream_empty_final_frame', comment: 'the full frames encrypted as middle frames, then an empty last frame (a tag only)', expect: 'error FORMAT_INVALID', ...FULL_FRAMES, frames: (p, size) => [...frameSlices(p, size).map(([slice]): [Buffer, boolean] => [slice, false]), [Buffer.alloc(0), true]] },
+  { name: 'stream_extra_bytes', comment: 'five bytes appended after a full last frame: that frame must now authenticate as a middle frame, and does not', expect: 'error DECRYPTION_FAILED', ...FULL_FRAMES, edit: (e) => Buffer.concat([e, Buffer.from('extra')]) },
+  { name: 'stream_gzip_bad_final_tag', comment: 'gzip over several frames; the last byte of the last frame (its tag) flipped', expect: 'error DECRYPTION_FAILED', ...GZIP_FULL_FRAMES, edit: flipLastByte },
+  { name: 'stream_gzip_empty_final_frame', comment: 'gzip member filling full frames, all encrypted as middle frames, then an empty last frame (a tag only)', expect: 'error FORMAT_INVALID', ...GZIP_FULL_FRAMES, frames: (p, size) => [...frameSlices(p, size).map(([slice]): [Buffer, boolean] => [slice, false]), [Buffer.alloc(0), true]] },
   { name: 'stream_header_tampered', comment: 'recipient entries swapped after encryption: the header hash no longer matches the frames\' AAD', expect: 'error DECRYPTION_FAILED', recipients: ['rsa-2048-other', 'rsa-2048'], tamperHeader: (h) => ({ ...h, recipients: [...h.recipients].reverse() }) },
 
   // Bundle: compression and tar.
   { name: 'gzip_invalid', comment: 'header says gzip; the plaintext is an uncompressed tar', expect: 'error BUNDLE_INVALID', compression: 'gzip', plaintext: (b) => b },
   { name: 'gzip_bomb', comment: '8 MiB of zeros in about 8 KiB of gzip; the reader allows a 64 KiB payload', expect: 'error LIMIT_EXCEEDED', compression: 'gzip', payload: Buffer.alloc(8 * 1024 * 1024), payloadName: 'zeros.bin', contentType: 'application/octet-stream', limits: { maxPayloadBytes: 65536 } },
+  { name: 'gzip_two_members', comment: 'the bundle compressed as two concatenated gzip members (split after 2,048 bytes)', expect: 'success', compression: 'gzip', payload: Buffer.from('compressible '.repeat(400)), payloadName: 'text.txt', contentType: 'text/plain', plaintext: (b) => Buffer.concat([gzipSync(b.subarray(0, 2048)), gzipSync(b.subarray(2048))]) },
+  { name: 'gzip_trailing_zero', comment: 'one zero byte after the gzip member', expect: 'error BUNDLE_INVALID', compression: 'gzip', plaintext: (b) => Buffer.concat([gzipSync(b), Buffer.of(0)]) },
+  { name: 'gzip_trailing_garbage', comment: 'a zero byte and "garbage" after the gzip member', expect: 'error BUNDLE_INVALID', compression: 'gzip', plaintext: (b) => Buffer.concat([gzipSync(b), Buffer.from('\u0000garbage', 'latin1')]) },
+  { name: 'gzip_ratio_exceeded', comment: '2 MiB of zeros in about 2 KiB of gzip: more than 256 times the input plus 1 MiB', expect: 'error LIMIT_EXCEEDED', compression: 'gzip', payload: Buffer.alloc(2 * 1024 * 1024), payloadName: 'zeros.bin', contentType: 'application/octet-stream' },
   { name: 'tar_path_traversal', comment: 'payload named ../evil (signed with that name)', expect: 'error BUNDLE_INVALID', payloadName: '../evil' },
   { name: 'tar_symlink', comment: 'payload entry is a symbolic link (typeflag 2) to /etc/passwd; checksum correct', expect: 'error BUNDLE_INVALID', payload: Buffer.alloc(0), bundle: ({ manifest, signature, name, mtime }) => { const t = tarOf([[name, Buffer.alloc(0)], ['manifest.cbor', manifest], ['manifest.sig', signature]], mtime); t[156] = 0x32; t.write('/etc/passwd', 157, 'latin1'); rechecksum(t.subarray(0, BLOCK)); return t; } },
   { name: 'tar_bad_checksum', comment: 'payload header checksum off by one', expect: 'error BUNDLE_INVALID', bundle: ({ payload, manifest, signature, name, mtime }) => { const t = tarOf([[name, payload], ['manifest.cbor', manifest], ['manifest.sig', signature]], mtime); const sum = Number.parseInt(t.toString('latin1', 148, 154), 8) + 1; t.write(sum.toString(8).padStart(6, '0'), 148, 'latin1'); return t; } },
@@ -373,6 +400,7 @@ export const SCENARIOS: readonly Scenario[] = [
   { name: 'manifest_long_integer', comment: 'signed manifest with version 1 encoded as 0x18 0x01', expect: 'error FORMAT_NONCANONICAL', encodeManifest: (m) => { const f = manifestMap(m); return mapOf(canonicalOrder(f).map((k) => [k, k === 'version' ? Buffer.of(0x18, 0x01) : enc(f[k]!)])); } },
   { name: 'manifest_duplicate_key', comment: 'signed manifest with the key "id" twice (same value)', expect: 'error MANIFEST_INVALID', encodeManifest: (m) => { const f = manifestMap(m); return mapOf(['id', ...canonicalOrder(f)].map((k) => [k, enc(f[k]!)])); } },
   { name: 'manifest_unknown_field', comment: 'signed manifest with an extra field "note"', expect: 'error MANIFEST_INVALID', encodeManifest: (m) => enc({ ...manifestMap(m), note: 'x' }) },
+  { name: 'manifest_created_out_of_range', comment: 'signed created 8,640,000,000,000,001: beyond the last instant of the time range (year 275760)', expect: 'error MANIFEST_INVALID', encodeManifest: (m) => enc({ ...manifestMap(m), created: 8_640_000_000_000_001 }) },
   { name: 'manifest_too_many_recipients', comment: 'one header entry, but the signed manifest names three recipients; the reader allows two', expect: 'error LIMIT_EXCEEDED', manifest: (m) => ({ ...m, recipients: THREE.map(keyIdOf) }), limits: { maxRecipients: 2 } },
   { name: 'manifest_too_much_metadata', comment: 'two metadata entries; the reader allows one', expect: 'error LIMIT_EXCEEDED', metadata: { a: '1', b: '2' }, limits: { maxMetadataEntries: 1 } },
 

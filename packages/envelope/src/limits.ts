@@ -1,5 +1,6 @@
 import { SealpostError } from './errors.ts';
 import { MAX_CERTIFICATES, MAX_CERTIFICATE_BYTES } from './bundle/bundle.ts';
+import type { DecompressionCaps } from './format/gunzip.ts';
 
 /**
  * Caps on what `open` accepts from untrusted bytes. Each is checked before the bytes it guards
@@ -24,6 +25,14 @@ export interface Limits {
   readonly maxMetadataKeyBytes: number;
   /** Longest metadata value, in UTF-8 bytes. @defaultValue 1024 */
   readonly maxMetadataValueBytes: number;
+  /**
+   * Most bytes a gzip bundle may decompress to per compressed byte, beyond a 1 MiB allowance,
+   * checked frame by frame: a small envelope cannot buy gigabytes of decompression and disk
+   * writes below the payload limit. Deflate reaches about 1032:1 at most; text and JSON compress
+   * about 3:1 to 20:1.
+   * @defaultValue 256
+   */
+  readonly maxCompressionRatio: number;
 }
 
 const MIB = 1024 * 1024;
@@ -37,6 +46,7 @@ export const DEFAULT_LIMITS: Limits = Object.freeze({
   maxMetadataEntries: 32,
   maxMetadataKeyBytes: 64,
   maxMetadataValueBytes: 1024,
+  maxCompressionRatio: 256,
 });
 
 /** Defaults for streaming open (files and streams): memory does not grow with payload size. */
@@ -65,6 +75,11 @@ export function resolveLimits(overrides: Partial<Limits> | undefined, base: Limi
 /** The most bytes a bundle (the decrypted, decompressed tar) may hold under `limits`. */
 export function maxBundleBytes(limits: Limits): number {
   return limits.maxPayloadBytes + limits.maxManifestBytes + 1024 + BUNDLE_OVERHEAD_BYTES + MAX_CERTIFICATES * (MAX_CERTIFICATE_BYTES + 512);
+}
+
+/** The decompression caps of a gzip bundle under `limits`. */
+export function decompressionCaps(limits: Limits): DecompressionCaps {
+  return { maxBytes: maxBundleBytes(limits), maxRatio: limits.maxCompressionRatio };
 }
 
 /** The most bytes a gzip-compressed bundle may take: gzip expands incompressible input slightly. */

@@ -13,6 +13,8 @@ export const MANIFEST_VERSION = 1;
 
 const CONTENT_TYPE = /^[\x21-\x7e][\x20-\x7e]{0,254}$/;
 const METADATA_KEY = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+/** The latest instant a JavaScript Date holds (ECMAScript's time range): later `created` values name no time. */
+export const MAX_CREATED_MS = 8_640_000_000_000_000;
 
 /** Encodes a manifest as deterministic CBOR: the exact bytes that are signed. */
 export function encodeManifest(manifest: Manifest): Uint8Array {
@@ -70,7 +72,7 @@ export function decodeManifest(bytes: Uint8Array, limits: Limits): Manifest {
   const { created, id, metadata, payload, recipients, sender, version } = map;
   needs(version === MANIFEST_VERSION, 'MANIFEST_INVALID', `manifest.version must be ${MANIFEST_VERSION}`);
   needs(isUuidV7(id), 'MANIFEST_INVALID', 'manifest.id must be a lower-case UUIDv7');
-  needs(Number.isSafeInteger(created) && (created as number) >= 0, 'MANIFEST_INVALID', 'manifest.created must be Unix milliseconds');
+  needs(Number.isSafeInteger(created) && (created as number) >= 0 && (created as number) <= MAX_CREATED_MS, 'MANIFEST_INVALID', `manifest.created must be Unix milliseconds from 0 to ${MAX_CREATED_MS}`);
   const certified = typeof sender === 'object' && sender !== null && 'certs' in sender;
   const s = expectManifestMap(sender, certified ? ['alg', 'certs', 'kid'] : ['alg', 'kid'], 'manifest.sender');
   needs(isKeyId(s.kid), 'MANIFEST_INVALID', 'manifest.sender.kid must be a key id');

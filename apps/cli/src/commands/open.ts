@@ -3,7 +3,7 @@ import { Command } from 'commander';
 import { combineTrustStores, createOpener, createTrustStore, describeCertificate, openInputFile } from '@sealpost/envelope';
 import { resolveAll, resolveCertificateTrust, resolveKeyUnwrapper, resolveTrustedSenders } from '@sealpost/key-refs';
 import { assertWritable, catToStdout, withTempDir } from '../files.ts';
-import { collect, parseDuration } from '../options.ts';
+import { collect, parseDuration, parseSize } from '../options.ts';
 import { createOutput, usage } from '../output.ts';
 
 interface OpenOptions {
@@ -19,6 +19,7 @@ interface OpenOptions {
   out: string;
   bundleOut?: string;
   maxAge: string;
+  maxSize: string;
   force?: boolean;
   json?: boolean;
 }
@@ -39,6 +40,7 @@ export function openCommand(): Command {
     .requiredOption('--out <file>', "payload file, or '-' for standard output (written only after every check passed)")
     .option('--bundle-out <file>', 'also write the verified tar bundle (payload, manifest.cbor, manifest.sig)')
     .option('--max-age <duration>', "oldest message accepted, e.g. 12h or 30d, or 'none'", '7d')
+    .option('--max-size <size>', 'largest payload accepted, e.g. 64MiB or 4GiB: caps the bytes decompressed and written for one envelope', '1GiB')
     .option('--force', 'overwrite existing output files')
     .option('--json', 'print the result as JSON')
     .addHelpText(
@@ -65,7 +67,8 @@ export function openCommand(): Command {
         options.trustCa?.length ? resolveCertificateTrust({ trustCa: options.trustCa, crl: options.crl ?? [], constraints }) : undefined,
       ]);
       const trust = certificateTrust ? combineTrustStores(createTrustStore(senders), certificateTrust) : createTrustStore(senders);
-      const opener = createOpener({ keys, trust, maxAgeMs });
+      const maxPayloadBytes = parseSize(options.maxSize, '--max-size');
+      const opener = createOpener({ keys, trust, maxAgeMs, streamLimits: { maxPayloadBytes } });
       const source = options.in === '-' ? process.stdin : (await openInputFile(options.in)).stream;
       const verified = await withTempDir(async (dir) => {
         const payloadPath = options.out === '-' ? join(dir, 'payload') : options.out;

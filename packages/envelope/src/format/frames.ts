@@ -76,23 +76,29 @@ export function encryptFrames(parts: readonly Uint8Array[], key: KeyObject, aad:
 }
 
 /**
- * Decrypts the frames that make up all of `ciphertext`. The last frame is the one that ends
- * the input; frames before it are full. Rejects with DECRYPTION_FAILED on any bad tag, and
- * with FORMAT_TRUNCATED when the input ends before the last frame (a full frame that
- * authenticates only as a middle frame).
+ * Decrypts the frames that make up all of `ciphertext`, returning each frame's plaintext. The
+ * last frame is the one that ends the input; frames before it are full and are authenticated
+ * first, in order, exactly as a streaming reader meets them: so a full last frame followed by
+ * stray bytes fails as a middle frame (DECRYPTION_FAILED) in both readers. Then a last frame
+ * shorter than a tag is FORMAT_TRUNCATED, and one that authenticates only as a middle frame
+ * (the input ends before the last frame) too.
  */
-export function decryptFrames(ciphertext: Uint8Array, key: KeyObject, aad: Uint8Array, frameSize: number, maxPlaintext: number): Buffer {
+export function decryptFrameParts(ciphertext: Uint8Array, key: KeyObject, aad: Uint8Array, frameSize: number, maxPlaintext: number): Buffer[] {
   const stride = frameSize + TAG_BYTES;
   needs(ciphertext.length >= TAG_BYTES, 'FORMAT_TRUNCATED', 'envelope ends before its first frame');
   const count = Math.ceil(ciphertext.length / stride);
-  const lastLength = ciphertext.length - (count - 1) * stride;
-  needs(lastLength >= TAG_BYTES, 'FORMAT_TRUNCATED', 'envelope ends inside a frame');
   needs(ciphertext.length - count * TAG_BYTES <= maxPlaintext, 'LIMIT_EXCEEDED', 'encrypted bundle exceeds the size limit');
   const parts: Buffer[] = [];
-  for (let i = 0; i < count; i++) {
-    const frame = ciphertext.subarray(i * stride, Math.min((i + 1) * stride, ciphertext.length));
-    parts.push(openFrame(key, aad, i, i === count - 1, frame));
-  }
+  for (let i = 0; i < count - 1; i++) parts.push(openFrame(key, aad, i, false, ciphertext.subarray(i * stride, (i + 1) * stride)));
+  const last = ciphertext.subarray((count - 1) * stride);
+  needs(last.length >= TAG_BYTES, 'FORMAT_TRUNCATED', 'envelope ends inside a frame');
+  parts.push(openFrame(key, aad, count - 1, true, last));
+  return parts;
+}
+
+/** {@link decryptFrameParts} as one buffer. */
+export function decryptFrames(ciphertext: Uint8Array, key: KeyObject, aad: Uint8Array, frameSize: number, maxPlaintext: number): Buffer {
+  const parts = decryptFrameParts(ciphertext, key, aad, frameSize, maxPlaintext);
   return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
 }
 

@@ -1,16 +1,14 @@
 import { createHash } from 'node:crypto';
-import { Transform } from 'node:stream';
-import { createGunzip } from 'node:zlib';
 import { SealpostError, isSealpostError, needs } from '../errors.ts';
 import { REQUIRED_ENTRIES, checkEntry } from '../bundle/bundle.ts';
 import { BLOCK, entryBytes, isZero, readHeader } from '../bundle/ustar.ts';
 import { decryptFrameStream } from '../format/frames.ts';
+import { gunzipFrames } from '../format/gunzip.ts';
 import { PREFIX_BYTES, parseHeader, readPrefix } from '../format/header.ts';
-import { maxBundleBytes, maxCompressedBytes } from '../limits.ts';
+import { decompressionCaps, maxBundleBytes, maxCompressedBytes } from '../limits.ts';
 import type { VerifiedMessage } from '../message.ts';
 import { ByteReader } from '../stream/byte-reader.ts';
 import { AtomicFile, ioError, openInputFile } from '../stream/files.ts';
-import { through } from '../stream/through.ts';
 import { unlock, verifyBundle, type OpenContext } from './checks.ts';
 
 /** Where a streaming open writes what it releases. */
@@ -27,6 +25,21 @@ export interface OpenStreamDestination {
  * tar end, the signature and every other check have passed. Memory stays constant.
  */
 export async function openStream(context: OpenContext, source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, destination: OpenStreamDestination): Promise<VerifiedMessage> {
+  try {
+    return await openVerified(context, source, destination);
+  } catch (error) {
+    throw isSealpostError(error) ? error : unexpected(error);
+  }
+}
+
+/** A source that fails with a system error is an I/O failure; anything else is a defect of ours. */
+function unexpected(error: unknown): SealpostError {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  if (typeof code === 'string' && /^E[A-Z]+$/.test(code)) return ioError('cannot read the envelope', error);
+  return new SealpostError('INTERNAL_ERROR', 'cannot open the envelope', { cause: error });
+}
+
+async function openVerified(context: OpenContext, source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, destination: OpenStreamDestination): Promise<VerifiedMessage> {
   const reader = new ByteReader(source);
   const prefix = await reader.read(PREFIX_BYTES);
   const headerLength = readPrefix(prefix, context.limits);
@@ -35,22 +48,27 @@ export async function openStream(context: OpenContext, source: AsyncIterable<Uin
   const { contentKey, recipientKeyId } = await unlock(parsed, context);
 
   const payloadFile = await AtomicFile.create(destination.payloadPath);
-  const bundleFile = destination.bundlePath === undefined ? undefined : await AtomicFile.create(destination.bundlePath);
+  let bundleFile: AtomicFile | undefined;
+  let bundleReader: ByteReader | undefined;
   try {
+    if (destination.bundlePath !== undefined) bundleFile = await AtomicFile.create(destination.bundlePath);
     const maxBundle = maxBundleBytes(context.limits);
     const compressed = parsed.header.compression === 'gzip';
     let bundle: AsyncIterable<Uint8Array> = decryptFrameStream(reader.rest(), contentKey, parsed.hash, parsed.header.frameSize, compressed ? maxCompressedBytes(maxBundle) : maxBundle);
-    if (compressed) bundle = gunzipBounded(bundle, maxBundle);
+    if (compressed) bundle = gunzipFrames(bundle, decompressionCaps(context.limits));
     if (bundleFile) bundle = tee(bundle, bundleFile);
-    const facts = await readBundleStream(new ByteReader(bundle), payloadFile, context);
+    // readBundleStream reads to the end of the bundle, so every frame has authenticated when it returns.
+    bundleReader = new ByteReader(bundle);
+    const facts = await readBundleStream(bundleReader, payloadFile, context);
     const manifest = await verifyBundle(facts, recipientKeyId, context);
     await payloadFile.commit();
     await bundleFile?.commit();
     return { manifest, manifestBytes: facts.manifestBytes, signature: facts.signature, recipientKeyId, certificates: facts.certificates };
   } catch (error) {
+    await bundleReader?.close().catch(() => undefined);
     await payloadFile.discard();
     await bundleFile?.discard();
-    throw isSealpostError(error) ? error : ioError('cannot open the envelope', error);
+    throw error;
   }
 }
 
@@ -96,26 +114,6 @@ async function readBundleStream(reader: ByteReader, payloadFile: AtomicFile, con
   needs(signature.length > 0, 'BUNDLE_INVALID', 'manifest.sig is empty');
   const certificates = entries.slice(REQUIRED_ENTRIES).map((entry) => entry.data!);
   return { payloadName: entries[0]!.name, payloadSize, payloadSha256: hash.digest(), manifestBytes: entries[1]!.data!, signature, certificates };
-}
-
-function gunzipBounded(source: AsyncIterable<Uint8Array>, max: number): AsyncIterable<Uint8Array> {
-  let total = 0;
-  const counted = new Transform({
-    transform(chunk: Buffer, _encoding, done) {
-      total += chunk.length;
-      if (total > max) done(new SealpostError('LIMIT_EXCEEDED', 'the bundle decompresses past the size limit'));
-      else done(null, chunk);
-    },
-  });
-  const gunzip = createGunzip();
-  return (async function* () {
-    try {
-      yield* through(through(source, gunzip), counted);
-    } catch (error) {
-      if (isSealpostError(error)) throw error;
-      throw new SealpostError('BUNDLE_INVALID', 'the bundle is not valid gzip', { cause: error });
-    }
-  })();
 }
 
 async function* tee(source: AsyncIterable<Uint8Array>, file: AtomicFile): AsyncGenerator<Uint8Array> {

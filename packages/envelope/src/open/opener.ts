@@ -1,18 +1,15 @@
 import { createHash } from 'node:crypto';
-import { promisify } from 'node:util';
-import { gunzip } from 'node:zlib';
-import { SealpostError } from '../errors.ts';
+import { SealpostError, isSealpostError } from '../errors.ts';
 import { parseBundle } from '../bundle/bundle.ts';
-import { decryptFrames } from '../format/frames.ts';
+import { decryptFrameParts } from '../format/frames.ts';
+import { gunzipFrames } from '../format/gunzip.ts';
 import { parseHeader } from '../format/header.ts';
 import { cachingUnwrapper, type DataKeyCacheOptions } from '../keys/data-key-cache.ts';
 import type { KeyUnwrapper, TrustStore } from '../keys/types.ts';
-import { DEFAULT_LIMITS, DEFAULT_STREAM_LIMITS, maxBundleBytes, maxCompressedBytes, resolveLimits, type Limits } from '../limits.ts';
+import { DEFAULT_LIMITS, DEFAULT_STREAM_LIMITS, decompressionCaps, maxBundleBytes, maxCompressedBytes, resolveLimits, type Limits } from '../limits.ts';
 import type { OpenedMessage, VerifiedMessage } from '../message.ts';
 import { unlock, verifyBundle, type OpenContext } from './checks.ts';
 import { openFile, openStream, type OpenStreamDestination } from './open-stream.ts';
-
-const gunzipAsync = promisify(gunzip);
 
 /** Options for {@link createOpener}. */
 export interface OpenerOptions {
@@ -82,11 +79,20 @@ export function createOpener(options: OpenerOptions): Opener {
 }
 
 async function openBuffer(envelope: Uint8Array, context: OpenContext): Promise<OpenedMessage> {
+  try {
+    return await openVerified(envelope, context);
+  } catch (error) {
+    throw isSealpostError(error) ? error : new SealpostError('INTERNAL_ERROR', 'cannot open the envelope', { cause: error });
+  }
+}
+
+async function openVerified(envelope: Uint8Array, context: OpenContext): Promise<OpenedMessage> {
   const parsed = parseHeader(envelope, context.limits);
   const { contentKey, recipientKeyId } = await unlock(parsed, context);
   const maxBundle = maxBundleBytes(context.limits);
-  let bundle: Uint8Array = decryptFrames(envelope.subarray(parsed.length), contentKey, parsed.hash, parsed.header.frameSize, parsed.header.compression === 'gzip' ? maxCompressedBytes(maxBundle) : maxBundle);
-  if (parsed.header.compression === 'gzip') bundle = await gunzipBounded(bundle, maxBundle);
+  const compressed = parsed.header.compression === 'gzip';
+  const frames = decryptFrameParts(envelope.subarray(parsed.length), contentKey, parsed.hash, parsed.header.frameSize, compressed ? maxCompressedBytes(maxBundle) : maxBundle);
+  const bundle = compressed ? await gunzipAll(frames, context.limits) : frames.length === 1 ? frames[0]! : Buffer.concat(frames);
   const parts = parseBundle(bundle, context.limits);
   const manifest = await verifyBundle(
     {
@@ -103,13 +109,8 @@ async function openBuffer(envelope: Uint8Array, context: OpenContext): Promise<O
   return { manifest, manifestBytes: parts.manifest, signature: parts.signature, recipientKeyId, certificates: parts.certificates ?? [], payload: parts.payload };
 }
 
-async function gunzipBounded(bytes: Uint8Array, max: number): Promise<Buffer> {
-  try {
-    return await gunzipAsync(bytes, { maxOutputLength: max });
-  } catch (cause) {
-    if ((cause as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
-      throw new SealpostError('LIMIT_EXCEEDED', 'the bundle decompresses past the size limit', { cause });
-    }
-    throw new SealpostError('BUNDLE_INVALID', 'the bundle is not valid gzip', { cause });
-  }
+async function gunzipAll(frames: readonly Buffer[], limits: Limits): Promise<Buffer> {
+  const out: Buffer[] = [];
+  for await (const chunk of gunzipFrames(frames, decompressionCaps(limits))) out.push(chunk);
+  return Buffer.concat(out);
 }

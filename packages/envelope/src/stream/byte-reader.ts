@@ -63,6 +63,13 @@ export class ByteReader {
     }
   }
 
+  /** Stops the source early (its generators run their cleanup); safe to call more than once. */
+  async close(): Promise<void> {
+    this.#done = true;
+    this.#chunk = new Uint8Array(0);
+    await this.#source.return?.();
+  }
+
   /** True when no bytes are left. */
   async atEnd(): Promise<boolean> {
     return !(await this.#fill());
