@@ -18,6 +18,6 @@ describe('pnpm bench --quick', () => {
     expect(stdout).toMatch(/Sealpost 16 MiB: seal, generated stream .* \| [\d,.]+ \(/);
     expect(stdout).toMatch(/BullMQ: bare worker inserting each payload into PostgreSQL: throughput \| [\d,.]+/);
     expect(stdout).toMatch(/SQS \(emulator\): Sealpost sender -> worker -> PostgreSQL: throughput \| [\d,.]+/);
-    expect(stdout).toMatch(/open: all of Sealpost's own steps \| [\d.]+ \| µs/);
+    expect(stdout).toMatch(/open: all of Sealpost's own steps \| [\d.,]+ \| µs/);
   }, 300_000);
 });

@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { decode } from 'cborg';
 import { SealpostError, type ErrorCode } from './errors.ts';
 
@@ -154,18 +155,77 @@ const STRICT_DECODE = {
   tags: [],
 } as const;
 
+/** Deepest nesting accepted: the top-level item is at depth 1, an item inside an array or map one deeper than it. */
+export const MAX_CBOR_DEPTH = 16;
+
 /**
- * Decodes one CBOR item and accepts it only if it is exactly the deterministic encoding of what
- * it decodes to. The decoder itself rejects duplicate keys, indefinite lengths, tags, undefined
- * and trailing bytes (reported as malformed, `code`); re-encoding the value and comparing bytes
- * then rejects unsorted keys, long-form integers and lengths, and floats (FORMAT_NONCANONICAL).
- * So one message has exactly one encoding, and a signature never covers two readings of the
- * same bytes.
+ * Walks one item without building it and throws `code` unless it is in the format's subset
+ * (FORMAT.md 1.1): unsigned integers up to 2^53 − 1, definite-length byte strings, text strings
+ * of valid UTF-8, arrays, and maps whose keys are text; nested at most {@link MAX_CBOR_DEPTH}
+ * deep; nothing after the item. Iterative, so no input can exhaust the stack.
+ */
+function checkSubset(bytes: Uint8Array, what: string, code: ErrorCode): void {
+  const fail = (why: string): never => {
+    throw new SealpostError(code, `${what} is not valid CBOR of the format's subset: ${why}`);
+  };
+  // Items still expected at each open level; a map level expects key, value, key, value...
+  const pending: number[] = [1];
+  const isMap: boolean[] = [false];
+  let offset = 0;
+  while (pending.length > 0) {
+    if (pending[pending.length - 1] === 0) {
+      pending.pop();
+      isMap.pop();
+      continue;
+    }
+    const level = pending.length - 1;
+    const isKey = isMap[level]! && pending[level]! % 2 === 0;
+    pending[level]!--;
+    if (offset >= bytes.length) fail('it ends early');
+    const initial = bytes[offset++]!;
+    const major = initial >> 5;
+    const info = initial & 0x1f;
+    if (major === 1 || major === 6 || major === 7) fail(`major type ${major} (negative integer, tag, float or simple value)`);
+    if (info >= 28) fail('an indefinite or reserved length');
+    let value = info;
+    if (info >= 24) {
+      const size = 2 ** (info - 24);
+      if (offset + size > bytes.length) fail('it ends early');
+      value = 0;
+      for (let i = 0; i < size; i++) value = value * 256 + bytes[offset + i]!;
+      offset += size;
+      if (!Number.isSafeInteger(value)) fail('an integer or length above 2^53 - 1');
+    }
+    if (isKey && major !== 3) fail('a map key that is not text');
+    if (major === 2 || major === 3) {
+      if (value > bytes.length - offset) fail('it ends early');
+      if (major === 3 && !isUtf8(bytes.subarray(offset, offset + value))) fail('text that is not UTF-8');
+      offset += value;
+    } else if (major === 4 || major === 5) {
+      const items = major === 5 ? value * 2 : value;
+      // Every item takes at least one byte: a count the rest cannot hold is cut short.
+      if (items > bytes.length - offset) fail('it ends early');
+      if (pending.length + 1 > MAX_CBOR_DEPTH && items > 0) fail(`nesting deeper than ${MAX_CBOR_DEPTH}`);
+      pending.push(items);
+      isMap.push(major === 5);
+    }
+  }
+  if (offset !== bytes.length) fail('bytes after the item');
+}
+
+/**
+ * Decodes one CBOR item and accepts it only if it is in the format's subset (invalid: `code`)
+ * and exactly the deterministic encoding of what it decodes to (FORMAT_NONCANONICAL). The subset
+ * check rejects everything outside it, floats and invalid UTF-8 included; the decoder then
+ * rejects duplicate map keys (`code`); re-encoding the value and comparing bytes rejects
+ * unsorted keys and long-form integers and lengths. So one message has exactly one encoding,
+ * and a signature never covers two readings of the same bytes.
  *
  * @param what names the structure in error messages (`header`, `manifest`).
- * @param code the error code for malformed input.
+ * @param code the error code for invalid input.
  */
 export function decodeCanonical(bytes: Uint8Array, what: string, code: ErrorCode): unknown {
+  checkSubset(bytes, what, code);
   let value: unknown;
   try {
     value = decode(bytes, STRICT_DECODE);

@@ -12,6 +12,10 @@ const MAX_NAME_BYTES = 100;
 const RESERVED = new Set(['.', '..']);
 // Control characters, path separators and the characters Windows forbids in file names.
 const FORBIDDEN = /[\u0000-\u001f\u007f/\\:*?"<>|]/;
+// White space a name may not start or end with, listed rather than left to an engine's Unicode
+// version (FORMAT.md section 6): ECMAScript's WhiteSpace and LineTerminator code points outside
+// the control characters, which FORBIDDEN already excludes.
+const EDGE_SPACE = /^[\u0020\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]|[\u0020\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]$/;
 
 /** True when `name` is a safe bundle entry name: one path component, no control characters. */
 export function isSafeEntryName(name: unknown): name is string {
@@ -21,7 +25,7 @@ export function isSafeEntryName(name: unknown): name is string {
     Buffer.byteLength(name) <= MAX_NAME_BYTES &&
     !RESERVED.has(name) &&
     !FORBIDDEN.test(name) &&
-    name.trim() === name
+    !EDGE_SPACE.test(name)
   );
 }
 
