@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { deadCommand } from './commands/dead.ts';
 import { inspectCommand } from './commands/inspect.ts';
 import { keygenCommand } from './commands/keygen.ts';
 import { kmsCommand } from './commands/kms.ts';
@@ -15,7 +16,7 @@ export function createProgram(): Command {
     .version('0.1.0')
     .showHelpAfterError()
     .exitOverride();
-  for (const command of [keygenCommand(), sealCommand(), openCommand(), inspectCommand(), sendCommand(), messagesCommand(), kmsCommand(), caCommand()]) {
+  for (const command of [keygenCommand(), sealCommand(), openCommand(), inspectCommand(), sendCommand(), messagesCommand(), deadCommand(), kmsCommand(), caCommand()]) {
     program.addCommand(command.exitOverride());
   }
   return program;

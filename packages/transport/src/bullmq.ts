@@ -202,7 +202,7 @@ export function createBullmqTransport(options: BullmqOptions): { sender: Transpo
     const jobId = `dead-${String(job.id)}`;
     const data = job.data as unknown;
     const payload = typeof (data as Partial<JobData> | null)?.envelope === 'string' ? { envelope: (data as JobData).envelope } : { data };
-    await deadLetterOf().add('dead-letter', { ...payload, code, reason, jobId: job.id, queue: options.queue, at: new Date().toISOString() }, { jobId, removeOnComplete: false });
+    await deadLetterOf().add('dead-letter', { ...payload, code, reason, jobId: job.id, queue: options.queue, at: new Date().toISOString(), attempts: job.attemptsMade + 1 }, { jobId, removeOnComplete: false });
     await job.updateData({ deadLettered: { queue: deadLetterName, jobId, code } } satisfies DeadLetteredData);
   }
 

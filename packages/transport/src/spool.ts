@@ -29,11 +29,12 @@ export interface SpoolOptions {
 const SUFFIX = '.sealpost';
 
 /** Spool file names: `<not-before ms, 15 digits>-<attempt>-<id>.sealpost`, so they sort by due time. */
-function spoolName(notBefore: number, attempt: number, id: string): string {
+export function spoolName(notBefore: number, attempt: number, id: string): string {
   return `${String(notBefore).padStart(15, '0')}-${attempt}-${id}${SUFFIX}`;
 }
 
-function parseName(name: string): { notBefore: number; attempt: number; id: string } | undefined {
+/** Reads a spool file name; undefined when it does not follow the naming. */
+export function parseSpoolName(name: string): { notBefore: number; attempt: number; id: string } | undefined {
   const match = /^(\d{15})-(\d+)-([\w-]+)\.sealpost$/.exec(name);
   return match ? { notBefore: Number(match[1]), attempt: Number(match[2]), id: match[3]! } : undefined;
 }
@@ -153,7 +154,7 @@ export function createSpoolTransport(directory: string, options: SpoolOptions = 
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return; // another worker took it
       throw error;
     }
-    const meta = parseName(name)!;
+    const meta = parseSpoolName(name)!;
     let envelope: Buffer;
     try {
       envelope = await readClaimed(claimed);
@@ -204,7 +205,7 @@ export function createSpoolTransport(directory: string, options: SpoolOptions = 
       const now = Date.now();
       for (const name of names) {
         if (!running) break;
-        const meta = parseName(name);
+        const meta = parseSpoolName(name);
         if (meta && meta.notBefore > now) continue;
         while (inFlight.size >= concurrency && running) await Promise.race(inFlight);
         if (!running) break;

@@ -39,7 +39,8 @@ export interface SqsOptions {
   readonly events?: TransportEvents;
 }
 
-function clientFor(queueUrl: string): SQSClient {
+/** An SQS client for a queue URL: its region from an AWS URL, its endpoint from any other. */
+export function clientFor(queueUrl: string): SQSClient {
   const url = new URL(queueUrl);
   const aws = /^sqs\.([a-z0-9-]+)\.amazonaws\.com/.exec(url.hostname);
   const region = aws?.[1] ?? process.env.AWS_REGION ?? 'us-east-1';
@@ -50,6 +51,9 @@ function clientFor(queueUrl: string): SQSClient {
   if (configured) return new SQSClient({ region, endpoint: configured });
   return new SQSClient(aws ? { region } : { endpoint: url.origin, region });
 }
+
+/** Message attribute carrying the Sealpost message id, set by `send` when one is given. */
+export const MESSAGE_ID_ATTRIBUTE = 'sealpost-message-id';
 
 /** The longest visibility timeout SQS allows: 12 hours. */
 const MAX_VISIBILITY_SECONDS = 43_200;
@@ -68,7 +72,8 @@ const unavailableAt = (queueUrl: string) => (what: string) => (cause: unknown): 
  * - A body that is not a base64 envelope, or longer than `maxEnvelopeBytes` allows, is a
  *   permanent failure (FORMAT_INVALID, MESSAGE_TOO_LARGE) found before it is decoded.
  * - A permanent failure sends the body to the dead-letter queue with attributes
- *   `sealpost-error-code` and `sealpost-error-reason`, then deletes the original. Without a
+ *   `sealpost-error-code`, `sealpost-error-reason`, `sealpost-source-message-id`,
+ *   `sealpost-attempts` and `sealpost-message-id` (when sent with one), then deletes the original. Without a
  *   dead-letter queue it is reported once per receive and parked for 12 hours (the longest
  *   visibility timeout); the queue's redrive policy moves it on.
  * - A transient failure leaves the message and sets its visibility to a backoff delay that
@@ -96,6 +101,8 @@ export function createSqsTransport(options: SqsOptions): { sender: TransportSend
     }
     return {
       MessageBody: Buffer.from(envelope).toString('base64'),
+      // The message id travels beside the body so a dead letter can be found by it without keys.
+      ...(sendOptions?.messageId ? { MessageAttributes: { [MESSAGE_ID_ATTRIBUTE]: { DataType: 'String', StringValue: sendOptions.messageId } } } : {}),
       ...(fifo
         ? { MessageGroupId: options.messageGroupId ?? 'sealpost', MessageDeduplicationId: sendOptions?.messageId ?? createHash('sha256').update(envelope).digest('hex') }
         : {}),
@@ -159,7 +166,8 @@ export function createSqsTransport(options: SqsOptions): { sender: TransportSend
   }
 
   /** Sends the body, verbatim, to the dead-letter queue with the error's code and reason. */
-  async function deadLetter(message: Message, transportId: string, error: SealpostError): Promise<void> {
+  async function deadLetter(message: Message, delivery: Delivery, error: SealpostError): Promise<void> {
+    const messageId = message.MessageAttributes?.[MESSAGE_ID_ATTRIBUTE]?.StringValue;
     await client.send(
       new SendMessageCommand({
         QueueUrl: options.deadLetterQueueUrl,
@@ -167,9 +175,11 @@ export function createSqsTransport(options: SqsOptions): { sender: TransportSend
         MessageAttributes: {
           'sealpost-error-code': { DataType: 'String', StringValue: error.code },
           'sealpost-error-reason': { DataType: 'String', StringValue: error.message.slice(0, 1024) },
-          'sealpost-source-message-id': { DataType: 'String', StringValue: transportId },
+          'sealpost-source-message-id': { DataType: 'String', StringValue: delivery.transportId },
+          'sealpost-attempts': { DataType: 'Number', StringValue: String(delivery.attempt) },
+          ...(messageId ? { [MESSAGE_ID_ATTRIBUTE]: { DataType: 'String', StringValue: messageId } } : {}),
         },
-        ...(options.deadLetterQueueUrl!.endsWith('.fifo') ? { MessageGroupId: options.messageGroupId ?? 'sealpost', MessageDeduplicationId: transportId } : {}),
+        ...(options.deadLetterQueueUrl!.endsWith('.fifo') ? { MessageGroupId: options.messageGroupId ?? 'sealpost', MessageDeduplicationId: delivery.transportId } : {}),
       }),
     );
   }
@@ -186,7 +196,7 @@ export function createSqsTransport(options: SqsOptions): { sender: TransportSend
       options.events?.onError?.(new SealpostError(error.code, `SQS message ${delivery.transportId} failed permanently (${error.message}) and no dead-letter queue is configured: parked for 12 h, the queue's redrive policy moves it on`, { cause: error, transient: false }));
       throw error;
     }
-    await deadLetter(message, delivery.transportId, error);
+    await deadLetter(message, delivery, error);
     options.events?.onDeadLettered?.(delivery, error);
     return message;
   }
