@@ -30,7 +30,8 @@ beforeAll(async () => {
   expect((await sealpost(['keygen', '--type', 'rsa-2048', '--out', 'keys/other'])).code).toBe(0);
   expect((await sealpost(['keygen', '--type', 'ec-p256', '--out', 'keys/stranger'])).code).toBe(0);
   await writeFile(join(dir, 'message.json'), '{"hello":"world"}\n');
-});
+  // Four commands, an RSA-4096 key among them: generous for a loaded machine.
+}, 240_000);
 
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });

@@ -21,3 +21,4 @@ export { openDeadLetters } from './open-dead-letters.ts';
 export { createSpoolDeadLetters } from './spool-dead-letters.ts';
 export { createBullmqDeadLetters } from './bullmq-dead-letters.ts';
 export { createSqsDeadLetters } from './sqs-dead-letters.ts';
+export { probeTransport } from './probe-transport.ts';
