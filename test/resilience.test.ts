@@ -101,8 +101,11 @@ describe('crash safety: the worker killed with SIGKILL at random moments, then r
         // Killed while messages were still being processed: the kills that matter.
         let midRunKills = 0;
         for (let kills = 0; kills < 10 && (await storedIds(store)).length < COUNT; kills++) {
+          const before = (await storedIds(store)).length;
           const worker = spawnReceiver(join(dir, 'keys'), transport, `sqlite:${database}`, { SEALPOST_CONCURRENCY: '4' });
-          await new Promise((r) => setTimeout(r, 700 + Math.random() * 700));
+          // Killed once it is storing (however long a busy machine takes to start it), at a random moment.
+          await until(async () => (await storedIds(store)).length > before || worker.exitCode !== null, 120_000);
+          await new Promise((r) => setTimeout(r, Math.random() * 700));
           worker.kill('SIGKILL');
           await once(worker, 'exit');
           if ((await storedIds(store)).length < COUNT) midRunKills++;
@@ -110,7 +113,7 @@ describe('crash safety: the worker killed with SIGKILL at random moments, then r
         expect(midRunKills).toBeGreaterThan(0);
         const worker = spawnReceiver(join(dir, 'keys'), transport, `sqlite:${database}`);
         try {
-          await until(async () => (await storedIds(store)).length >= COUNT, 150_000);
+          await until(async () => (await storedIds(store)).length >= COUNT, 400_000);
           await new Promise((r) => setTimeout(r, 500));
         } finally {
           worker.kill('SIGTERM');
@@ -123,7 +126,7 @@ describe('crash safety: the worker killed with SIGKILL at random moments, then r
         await store.close();
         await cleanup();
       }
-    }, 300_000);
+    }, 900_000);
   }
 });
 
@@ -140,13 +143,13 @@ describe('a store outage during a run', () => {
     const deadQueue = new Queue(`${queue}-dead`, { connection: new Redis(REDIS_URL, { maxRetriesPerRequest: null }), prefix });
     try {
       const sent = sendMany(transport, 300);
-      await until(async () => (await storedIds(store)).length >= 30, 60_000);
+      await until(async () => (await storedIds(store)).length >= 30, 240_000);
       await proxy.down();
       await new Promise((r) => setTimeout(r, 4000));
       const duringOutage = (await storedIds(store)).length;
       await proxy.up();
       const ids = await sent;
-      await until(async () => (await storedIds(store)).length === 300, 120_000);
+      await until(async () => (await storedIds(store)).length === 300, 400_000);
       expect(duringOutage).toBeLessThan(300);
       expect(new Set(await storedIds(store))).toEqual(new Set(ids));
       expect(await deadQueue.getJobs(['waiting', 'active', 'completed', 'delayed', 'failed'])).toEqual([]);
@@ -162,7 +165,7 @@ describe('a store outage during a run', () => {
       redis.disconnect();
       await dropSchema(schema);
     }
-  }, 300_000);
+  }, 900_000);
 });
 
 describe('SIGTERM under load', () => {
@@ -174,15 +177,16 @@ describe('SIGTERM under load', () => {
     try {
       const sent = await sendMany(transport, COUNT);
       const worker = spawnReceiver(join(dir, 'keys'), transport, `sqlite:${database}`, { SEALPOST_SHUTDOWN_TIMEOUT: '10s' });
-      await until(async () => (await storedIds(store)).length >= 100, 60_000);
+      await until(async () => (await storedIds(store)).length >= 100, 240_000);
       const stoppedAt = Date.now();
       worker.kill('SIGTERM');
       const [code] = await once(worker, 'exit');
       expect(code).toBe(0);
-      expect(Date.now() - stoppedAt).toBeLessThan(10_000 + 5_000);
+      // The worker's own 10 s deadline, plus room for a busy machine to end the process.
+      expect(Date.now() - stoppedAt).toBeLessThan(10_000 + 30_000);
       const restarted = spawnReceiver(join(dir, 'keys'), transport, `sqlite:${database}`);
       try {
-        await until(async () => (await storedIds(store)).length >= COUNT, 120_000);
+        await until(async () => (await storedIds(store)).length >= COUNT, 400_000);
       } finally {
         restarted.kill('SIGTERM');
         await once(restarted, 'exit');
@@ -195,5 +199,5 @@ describe('SIGTERM under load', () => {
       if (keys.length) await redis.del(...keys);
       redis.disconnect();
     }
-  }, 300_000);
+  }, 900_000);
 });

@@ -1,21 +1,22 @@
 #!/usr/bin/env node
 import { CommanderError } from 'commander';
+import { removeTemporariesOnExit } from './cleanup.ts';
 import { createProgram } from './program.ts';
-import { reportError } from './output.ts';
+import { reportError, usage } from './output.ts';
 
 const json = process.argv.includes('--json');
+removeTemporariesOnExit();
 // A reader that stops early (`| head`) is not an error.
 process.stdout.on('error', (error: NodeJS.ErrnoException) => {
   if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
   throw error;
 });
 try {
-  await createProgram().parseAsync(process.argv);
+  await createProgram({ json }).parseAsync(process.argv);
 } catch (error) {
-  // Commander has already printed help, version or its own usage message.
-  if (error instanceof CommanderError) {
-    process.exitCode = error.exitCode === 0 ? 0 : 2;
-  } else {
-    process.exitCode = reportError(error, json);
-  }
+  if (!(error instanceof CommanderError)) process.exitCode = reportError(error, json);
+  // Help and --version end with code 0; Commander has printed them.
+  else if (error.exitCode === 0) process.exitCode = 0;
+  // Without --json Commander has printed its usage message; with it, the message is one JSON error.
+  else process.exitCode = json ? reportError(usage(error.message.replace(/^error: /, '')), true) : 2;
 }

@@ -15,7 +15,7 @@ export const EXIT = {
   TRANSIENT: 4,
 } as const;
 
-const USAGE_CODES = new Set(['CONFIG_INVALID', 'KEY_INVALID', 'KMS_KEY_UNUSABLE', 'KMS_ACCESS_DENIED']);
+const USAGE_CODES = new Set(['CONFIG_INVALID', 'KEY_INVALID', 'KMS_KEY_UNUSABLE', 'KMS_ACCESS_DENIED', 'STORE_NOT_FOUND']);
 
 /** The exit code for an error. */
 export function exitCodeFor(error: unknown): number {
@@ -56,14 +56,13 @@ export function createOutput(json: boolean, stdoutIsData = false): Output {
 export function reportError(error: unknown, json: boolean): number {
   const code = exitCodeFor(error);
   const sealpost = isSealpostError(error) ? error : undefined;
+  // Anything untyped that reaches here is a file system error (its message names the path).
+  const typed = sealpost ?? new SealpostError('IO_ERROR', (error as Error)?.message ?? String(error), { cause: error, transient: false });
   if (json) {
-    const body = sealpost ? sealpost.toJSON() : { code: 'IO_ERROR', message: (error as Error)?.message ?? String(error), transient: false };
-    process.stderr.write(`${JSON.stringify({ error: body })}\n`);
-  } else if (sealpost) {
-    const kind = code === EXIT.REJECTED ? 'rejected: ' : code === EXIT.TRANSIENT ? 'temporarily failed (retry later): ' : '';
-    process.stderr.write(`sealpost: ${kind}${sealpost.code}: ${sealpost.message}\n`);
+    process.stderr.write(`${JSON.stringify({ error: typed.toJSON() })}\n`);
   } else {
-    process.stderr.write(`sealpost: ${(error as Error)?.message ?? String(error)}\n`);
+    const kind = code === EXIT.REJECTED ? 'rejected: ' : code === EXIT.TRANSIENT ? 'temporarily failed (retry later): ' : '';
+    process.stderr.write(`sealpost: ${kind}${typed.code}: ${typed.message}\n`);
   }
   return code;
 }

@@ -1,9 +1,13 @@
-import { execFile } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { generateKeyPair, randomBytes } from 'node:crypto';
+import { once } from 'node:events';
 import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const generateKeyPairAsync = promisify(generateKeyPair);
 
 const CLI = resolve(import.meta.dirname, '../src/main.ts');
 let dir: string;
@@ -121,5 +125,149 @@ describe('sealpost CLI', () => {
     const help = await sealpost(['open', '--help']);
     expect(help.code).toBe(0);
     expect(help.stdout).toMatch(/Exit codes/);
+  });
+});
+
+/** Starts the CLI and hands back the child, for tests that stop it mid-way. */
+function start(args: string[], env: NodeJS.ProcessEnv = process.env): ChildProcess {
+  const child = spawn(process.execPath, [CLI, ...args], { cwd: dir, env, stdio: ['pipe', 'ignore', 'pipe'] });
+  // Input still buffered when the test stops the child is expected to go nowhere.
+  child.stdin!.on('error', () => undefined);
+  return child;
+}
+
+async function waitFor(condition: () => Promise<boolean>): Promise<void> {
+  while (!(await condition())) await new Promise((r) => setTimeout(r, 20));
+}
+
+describe('sealpost CLI: bad input is refused clearly and leaves nothing behind', () => {
+  it('open refuses --out and --bundle-out naming the same file, and writes neither', async () => {
+    const result = await sealpost(['open', '--key', 'keys/receiver.pem', '--trust', 'keys/sender.pub.pem', '--in', 'message.enc', '--out', 'same.out', '--bundle-out', './same.out']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/CONFIG_INVALID: --out and --bundle-out both name \.\/same\.out/);
+    await expect(stat(join(dir, 'same.out'))).rejects.toThrow();
+  });
+
+  it('seal refuses more recipients than a receiver with default limits opens, unless --max-recipients says otherwise', async () => {
+    await mkdir(join(dir, 'many'), { recursive: true });
+    const keys = await Promise.all(Array.from({ length: 17 }, async (_, i) => {
+      const { publicKey } = await generateKeyPairAsync('rsa', { modulusLength: 2048 });
+      const path = `many/r${i}.pub.pem`;
+      await writeFile(join(dir, path), publicKey.export({ type: 'spki', format: 'pem' }));
+      return path;
+    }));
+    const args = ['seal', '--sign-key', 'keys/sender.pem', ...keys.flatMap((k) => ['--to', k]), '--in', 'message.json'];
+    const [refused, allowed] = await Promise.all([sealpost([...args, '--out', 'many.enc']), sealpost([...args, '--out', 'many17.enc', '--max-recipients', '17'])]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/17 --to recipients are more than --max-recipients \(16\)/);
+    await expect(stat(join(dir, 'many.enc'))).rejects.toThrow();
+    expect(allowed.code).toBe(0);
+  });
+
+  it('seal refuses metadata keys given twice and keys outside the key syntax such as __proto__, before writing anything', async () => {
+    const base = ['seal', '--sign-key', 'keys/sender.pem', '--to', 'keys/receiver.pub.pem', '--in', 'message.json', '--out', 'meta.enc'];
+    const [proto, twice, badName] = await Promise.all([
+      sealpost([...base, '--metadata', '__proto__=x']),
+      sealpost([...base, '--metadata', 'team=a', '--metadata', 'team=b']),
+      sealpost([...base, '--name', '../escape.json']),
+    ]);
+    expect(proto.code).toBe(2);
+    expect(proto.stderr).toMatch(/CONFIG_INVALID: metadata key "__proto__" must be/);
+    expect(twice.code).toBe(2);
+    expect(twice.stderr).toMatch(/--metadata team is given more than once/);
+    expect(badName.code).toBe(2);
+    expect((await readdir(dir)).filter((name) => name.includes('meta.enc'))).toEqual([]);
+  });
+
+  it('keygen on an existing key says how to proceed without suggesting a --force it does not have', async () => {
+    const again = await sealpost(['keygen', '--type', 'ec-p256', '--out', 'keys/sender']);
+    expect(again.code).toBe(2);
+    expect(again.stderr).toMatch(/keys\/sender\.pem exists; keygen never replaces a key/);
+    expect(again.stderr).not.toMatch(/--force/);
+  });
+
+  it('a missing file and a directory where a file belongs are IO_ERROR naming the path, exit 3', async () => {
+    const [inspectMissing, openDirectory, inspectDirectory] = await Promise.all([
+      sealpost(['inspect', 'missing.enc', '--json']),
+      sealpost(['open', '--key', 'keys/receiver.pem', '--trust', 'keys/sender.pub.pem', '--in', 'keys', '--out', 'dir.out']),
+      sealpost(['inspect', 'keys']),
+    ]);
+    expect(inspectMissing.code).toBe(3);
+    expect(JSON.parse(inspectMissing.stderr).error).toMatchObject({ code: 'IO_ERROR', transient: false, message: expect.stringMatching(/cannot read missing\.enc: ENOENT/) });
+    expect(openDirectory.code).toBe(3);
+    expect(openDirectory.stderr).toMatch(/IO_ERROR: cannot read keys: EISDIR/);
+    expect(inspectDirectory.code).toBe(3);
+    expect(inspectDirectory.stderr).toMatch(/IO_ERROR: cannot read keys: EISDIR/);
+  });
+
+  it('send with a transport URL that is not one names the expected forms', async () => {
+    const [sqs, bullmq] = (await Promise.all(
+      ['sqs:inbox', 'bullmq://:x/q'].map((transport) => sealpost(['send', '--transport', transport, '--sign-key', 'keys/sender.pem', '--to', 'keys/receiver.pub.pem', 'message.json'])),
+    )) as [Run, Run];
+    expect(sqs.code).toBe(2);
+    expect(sqs.stderr).toMatch(/CONFIG_INVALID: the SQS URL "sqs:inbox" must be sqs: followed by a queue URL, e\.g\. sqs:https:\/\/sqs\./);
+    expect(bullmq.code).toBe(2);
+    expect(bullmq.stderr).toMatch(/bullmq:\/\/host:6379\/queue-name/);
+  });
+
+  it('read-only messages commands refuse a store that does not exist with STORE_NOT_FOUND, exit 2, and create nothing', async () => {
+    const [list, show] = (await Promise.all([
+      sealpost(['messages', 'list', '--store', 'sqlite:typo/none.db']),
+      sealpost(['messages', 'show', '0190a1b2-0000-7000-8000-000000000000', '--store', 'sqlite:typo/none.db', '--json']),
+    ])) as [Run, Run];
+    expect(list.code).toBe(2);
+    expect(list.stderr).toMatch(/STORE_NOT_FOUND: SQLite store typo\/none\.db does not exist/);
+    expect(show.code).toBe(2);
+    expect(JSON.parse(show.stderr).error).toMatchObject({ code: 'STORE_NOT_FOUND', transient: false });
+    await expect(stat(join(dir, 'typo'))).rejects.toThrow();
+  });
+
+  it('usage errors honour --json: one JSON error object on standard error, exit 2', async () => {
+    const runs = await Promise.all([['open', '--bogus', '--json'], ['seal', '--json'], ['nonsense', '--json'], ['keygen', '--type', 'dsa-1024', '--out', 'x', '--json']].map((args) => sealpost(args)));
+    for (const result of runs) {
+      expect(result.code).toBe(2);
+      expect(result.stdout).toBe('');
+      expect(JSON.parse(result.stderr)).toEqual({ error: { code: 'CONFIG_INVALID', message: expect.any(String), transient: false } });
+    }
+    expect(JSON.parse(runs[0]!.stderr).error.message).toMatch(/required option '--in <file>' not specified/);
+    expect(JSON.parse(runs[2]!.stderr).error.message).toMatch(/unknown command 'nonsense'/);
+  });
+});
+
+describe('sealpost CLI: stopped by a signal, it leaves no temporary file', () => {
+  it('open stopped by SIGTERM or SIGINT mid-way removes its partial, unverified plaintext and dies of the signal', async () => {
+    const payload = Buffer.alloc(1024 * 1024, 1);
+    await writeFile(join(dir, 'big.bin'), payload);
+    expect((await sealpost(['seal', '--sign-key', 'keys/sender.pem', '--to', 'keys/receiver.pub.pem', '--in', 'big.bin', '--out', 'big.enc'])).code).toBe(0);
+    const envelope = await readFile(join(dir, 'big.enc'));
+    for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+      const outDir = await mkdtemp(join(dir, 'open-'));
+      const child = start(['open', '--key', 'keys/receiver.pem', '--trust', 'keys/sender.pub.pem', '--in', '-', '--out', join(outDir, 'big.out')]);
+      // Half the envelope, with standard input held open: the open is mid-way and waits.
+      child.stdin!.write(envelope.subarray(0, envelope.length >> 1));
+      await waitFor(async () => (await readdir(outDir)).length > 0);
+      expect((await readdir(outDir))[0]).toMatch(/^\.big\.out\.[0-9a-f]+\.tmp$/);
+      child.kill(signal);
+      const [code, killedBy] = await once(child, 'exit');
+      expect({ code, killedBy }).toEqual({ code: null, killedBy: signal });
+      expect(await readdir(outDir)).toEqual([]);
+    }
+  });
+
+  it('seal and open with standard input or output remove their private temporary directory when stopped by a signal', async () => {
+    const tmp = await mkdtemp(join(dir, 'tmp-'));
+    const env = { ...process.env, TMPDIR: tmp };
+    const seal = start(['seal', '--sign-key', 'keys/sender.pem', '--to', 'keys/receiver.pub.pem', '--in', '-', '--out', 'stdin.enc'], env);
+    seal.stdin!.write(Buffer.alloc(64 * 1024, 2));
+    const envelope = await readFile(join(dir, 'big.enc'));
+    const open = start(['open', '--key', 'keys/receiver.pem', '--trust', 'keys/sender.pub.pem', '--in', '-', '--out', '-'], env);
+    open.stdin!.write(envelope.subarray(0, envelope.length >> 1));
+    // Each has made its sealpost-* directory under TMPDIR and is waiting for more input.
+    await waitFor(async () => (await readdir(tmp)).length === 2 && (await Promise.all((await readdir(tmp)).map((d) => readdir(join(tmp, d))))).every((files) => files.length > 0));
+    seal.kill('SIGINT');
+    open.kill('SIGTERM');
+    await Promise.all([once(seal, 'exit'), once(open, 'exit')]);
+    expect(await readdir(tmp)).toEqual([]);
+    await expect(stat(join(dir, 'stdin.enc'))).rejects.toThrow();
   });
 });

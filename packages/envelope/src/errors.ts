@@ -50,6 +50,7 @@ export const ERROR_CODES = {
   KMS_ACCESS_DENIED: 'access to the KMS key was denied',
   STORE_UNAVAILABLE: 'the message store is unavailable',
   STORE_REJECTED: 'the message store refused this message for good',
+  STORE_NOT_FOUND: 'the message store does not exist (a read-only open creates nothing)',
   TRANSPORT_UNAVAILABLE: 'the transport is unavailable',
   CRL_UNAVAILABLE: 'a certificate revocation list could not be fetched',
   MESSAGE_TOO_LARGE: 'the envelope exceeds the transport message size limit',

@@ -11,7 +11,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { SealpostError, type SigningAlgorithm } from '@sealpost/envelope';
 import { decodeCertificates, encodeCertificates, sameBytes, senderIdentity } from './stored-message.ts';
-import type { ListOptions, MessageStore, PutResult, StoredMessage, StoredMessageSummary } from './types.ts';
+import type { InitOptions, ListOptions, MessageStore, PutResult, StoredMessage, StoredMessageSummary } from './types.ts';
 
 /** Options for {@link createDynamoDbStore}. */
 export interface DynamoDbStoreOptions {
@@ -62,10 +62,11 @@ export function createDynamoDbStore(options: DynamoDbStoreOptions): MessageStore
     throw new SealpostError(REFUSED.has(name) ? 'STORE_REJECTED' : 'STORE_UNAVAILABLE', `DynamoDB ${what} on ${table}: ${name}: ${(error as Error).message}`, { cause: error });
   };
   return {
-    async init() {
+    async init(initOptions: InitOptions = {}) {
       try {
         await client.send(new DescribeTableCommand({ TableName: table }));
       } catch (error) {
+        if (error instanceof ResourceNotFoundException && initOptions.create === false) throw new SealpostError('STORE_NOT_FOUND', `DynamoDB table ${table} does not exist`, { cause: error });
         if (!(error instanceof ResourceNotFoundException) || options.createTable === false) return fail(error, 'DescribeTable');
         await client
           .send(new CreateTableCommand({ TableName: table, BillingMode: 'PAY_PER_REQUEST', AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }], KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }] }))

@@ -2,7 +2,7 @@ import pg from 'pg';
 import { SealpostError, type SigningAlgorithm } from '@sealpost/envelope';
 import { groupCommit, type Settled } from './group-commit.ts';
 import { sameBytes, senderIdentity } from './stored-message.ts';
-import type { ListOptions, MessageStore, PutResult, StoredMessage, StoredMessageSummary } from './types.ts';
+import type { InitOptions, ListOptions, MessageStore, PutResult, StoredMessage, StoredMessageSummary } from './types.ts';
 
 /** Options for {@link createPostgresStore}. */
 export interface PostgresStoreOptions {
@@ -150,9 +150,14 @@ export function createPostgresStore(options: PostgresStoreOptions): MessageStore
   );
 
   return {
-    async init() {
+    async init(options: InitOptions = {}) {
       const client = await pool.connect().catch((error: unknown) => fail(error, 'connect'));
       try {
+        if (options.create === false) {
+          // Read-only: a store that is not there is refused; one that is there is brought up to date below.
+          const { rows } = await client.query<{ found: string | null }>('SELECT to_regclass($1)::text AS found', [`"${schema}".messages`]);
+          if (!rows[0]?.found) throw new SealpostError('STORE_NOT_FOUND', `PostgreSQL schema "${schema}" has no Sealpost messages table`);
+        }
         await client.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
         await client.query(`CREATE TABLE IF NOT EXISTS "${schema}".sealpost_migrations (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`);
         // One migrator at a time, even with several workers starting together.

@@ -64,6 +64,7 @@ export function createRedisStore(options: RedisStoreOptions = {}): MessageStore 
     ...senderIdentity(f.senderSubject?.toString(), f.senderCertificate?.toString()),
   });
   return {
+    // Redis creates nothing at init: a read-only open (`create: false`) is the same connect and ping.
     async init() {
       if (redis.status === 'wait') await redis.connect().catch((error: unknown) => fail(error, 'connect'));
       await redis.ping().catch((error: unknown) => fail(error, 'ping'));

@@ -1,9 +1,10 @@
+import { existsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { SealpostError, type SigningAlgorithm } from '@sealpost/envelope';
 import { makeDirectory } from './make-directory.ts';
 import { decodeCertificates, encodeCertificates, sameBytes, senderIdentity } from './stored-message.ts';
-import type { ListOptions, MessageStore, PutResult, StoredMessage, StoredMessageSummary } from './types.ts';
+import type { InitOptions, ListOptions, MessageStore, PutResult, StoredMessage, StoredMessageSummary } from './types.ts';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS messages (
@@ -77,13 +78,21 @@ export function createSqliteStore(path: string): MessageStore {
     throw new SealpostError(refused ? 'STORE_REJECTED' : 'STORE_UNAVAILABLE', `SQLite store ${path}: ${(error as Error).message}`, { cause: error });
   };
   return {
-    async init() {
+    async init(options: InitOptions = {}) {
       if (db) return;
+      const create = options.create ?? true;
+      // Opening a missing file would create it: an existing store is checked for first.
+      if (!create && (path === ':memory:' || !existsSync(path))) throw new SealpostError('STORE_NOT_FOUND', `SQLite store ${path} does not exist`);
       try {
-        if (path !== ':memory:') await makeDirectory(dirname(path));
+        if (create && path !== ':memory:') await makeDirectory(dirname(path));
         db = new DatabaseSync(path);
         // busy_timeout first: switching to WAL needs a lock another process may hold for a moment.
-        db.exec('PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;');
+        db.exec('PRAGMA busy_timeout = 5000;');
+        // Read-only: a file that is not a store is refused; a store is brought up to date below.
+        if (!create && !db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'messages'").get()) {
+          throw new SealpostError('STORE_NOT_FOUND', `${path} is not a Sealpost store (it has no messages table)`);
+        }
+        db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;');
         db.exec(SCHEMA);
         const present = new Set((db.prepare('PRAGMA table_info(messages)').all() as { name: string }[]).map((c) => c.name));
         for (const [column, alter] of ADDED_COLUMNS) if (!present.has(column)) db.exec(alter);
@@ -98,6 +107,7 @@ export function createSqliteStore(path: string): MessageStore {
       } catch (error) {
         db?.close();
         db = undefined;
+        if (error instanceof SealpostError) throw error;
         unavailable(error);
       }
     },

@@ -45,6 +45,17 @@ export interface ListOptions {
   readonly after?: string;
 }
 
+/** Options for {@link MessageStore.init}. */
+export interface InitOptions {
+  /**
+   * Create what is missing (database file and directory, schema, tables). `false` opens an
+   * existing store only, for read-only use: a missing file, schema or table rejects with
+   * `STORE_NOT_FOUND` (permanent) and nothing is created, so a mistyped store is never read as
+   * an empty one. @defaultValue true
+   */
+  readonly create?: boolean;
+}
+
 /**
  * Persists verified messages, idempotent by message id.
  *
@@ -57,8 +68,8 @@ export interface ListOptions {
  * - A resolved `put` means the message is durably stored: only then may a transport acknowledge.
  */
 export interface MessageStore {
-  /** Creates tables/indexes if needed; idempotent. Called once before use. */
-  init(): Promise<void>;
+  /** Creates tables/indexes if needed (unless `create: false`); idempotent. Called once before use. */
+  init(options?: InitOptions): Promise<void>;
   put(message: StoredMessage): Promise<PutResult>;
   get(id: string): Promise<StoredMessage | undefined>;
   list(options?: ListOptions): Promise<StoredMessageSummary[]>;

@@ -1,29 +1,24 @@
-import { open } from 'node:fs/promises';
 import { Command } from 'commander';
-import { DEFAULT_LIMITS, inspect } from '@sealpost/envelope';
+import { DEFAULT_LIMITS, inspect, openInputFile } from '@sealpost/envelope';
 import { createOutput } from '../output.ts';
 
 const PREFIX_AND_MAX_HEADER = 13 + DEFAULT_LIMITS.maxHeaderBytes;
 
 async function readStart(path: string): Promise<Buffer> {
-  if (path === '-') {
-    const chunks: Buffer[] = [];
-    let length = 0;
-    for await (const chunk of process.stdin) {
+  // openInputFile: a missing file or a directory is a typed IO_ERROR naming the path.
+  const source = path === '-' ? process.stdin : (await openInputFile(path)).stream;
+  const chunks: Buffer[] = [];
+  let length = 0;
+  try {
+    for await (const chunk of source) {
       chunks.push(chunk as Buffer);
       length += (chunk as Buffer).length;
       if (length >= PREFIX_AND_MAX_HEADER) break;
     }
-    return Buffer.concat(chunks).subarray(0, PREFIX_AND_MAX_HEADER);
-  }
-  const file = await open(path, 'r');
-  try {
-    const buffer = Buffer.alloc(PREFIX_AND_MAX_HEADER);
-    const { bytesRead } = await file.read(buffer, 0, buffer.length, 0);
-    return buffer.subarray(0, bytesRead);
   } finally {
-    await file.close();
+    if (source !== process.stdin) source.destroy();
   }
+  return Buffer.concat(chunks).subarray(0, PREFIX_AND_MAX_HEADER);
 }
 
 /** `sealpost inspect`: the envelope header, readable without keys. */

@@ -17,8 +17,10 @@ export function keygenCommand(): Command {
       const out = createOutput(Boolean(options.json));
       const privatePath = `${options.out}.pem`;
       const publicPath = `${options.out}.pub.pem`;
-      await assertWritable(privatePath, false);
-      await assertWritable(publicPath, false);
+      // No --force: replacing a private key loses every message sealed for it.
+      const remedy = 'keygen never replaces a key: choose another --out prefix, or move the old key away first';
+      await assertWritable(privatePath, false, remedy);
+      await assertWritable(publicPath, false, remedy);
       const pair = await generateLocalKeyPair(options.type);
       await mkdir(dirname(privatePath), { recursive: true });
       await writeFile(privatePath, pair.privateKeyPem, { mode: 0o600, flag: 'wx' });

@@ -3,7 +3,7 @@ import { writeFile } from 'node:fs/promises';
 import { Command } from 'commander';
 import { DEFAULT_LIMITS, SealpostError, checkCertificateBinding, combineTrustStores, createTrustStore, decodeManifest, describeCertificate } from '@sealpost/envelope';
 import { resolveAll, resolveCertificateTrust, resolveTrustedSenders } from '@sealpost/key-refs';
-import { openStore, type MessageStore } from '@sealpost/store';
+import type { MessageStore } from '@sealpost/store';
 import { assertWritable } from '../files.ts';
 import { collect } from '../options.ts';
 import { createOutput, usage } from '../output.ts';
@@ -11,9 +11,12 @@ import { createOutput, usage } from '../output.ts';
 const DEFAULT_STORE = 'sqlite:.sealpost/messages.db';
 
 async function withStore<T>(url: string, work: (store: MessageStore) => Promise<T>): Promise<T> {
+  // Loaded here, not at start: the database clients are heavy and only `messages` needs them.
+  const { openStore } = await import('@sealpost/store');
   const store = openStore(url);
-  await store.init();
   try {
+    // Read-only: a mistyped store is STORE_NOT_FOUND, never a new empty one.
+    await store.init({ create: false });
     return await work(store);
   } finally {
     await store.close();

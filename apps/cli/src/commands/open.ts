@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { Command } from 'commander';
 import { combineTrustStores, createOpener, createTrustStore, describeCertificate, openInputFile } from '@sealpost/envelope';
 import { resolveAll, resolveCertificateTrust, resolveKeyUnwrapper, resolveTrustedSenders } from '@sealpost/key-refs';
-import { assertWritable, catToStdout, withTempDir } from '../files.ts';
+import { assertDistinct, assertWritable, catToStdout, withTempDir } from '../files.ts';
 import { collect, parseDuration, parseSize } from '../options.ts';
 import { createOutput, usage } from '../output.ts';
 
@@ -52,6 +52,7 @@ export function openCommand(): Command {
       if (!options.trust?.length && !options.trustCa?.length) throw usage('at least one --trust sender or --trust-ca certificate is required');
       if (options.crl?.length && !options.trustCa?.length) throw usage('--crl applies to certificates: give --trust-ca too');
       const out = createOutput(Boolean(options.json), options.out === '-');
+      assertDistinct([['--out', options.out], ['--bundle-out', options.bundleOut]]);
       await assertWritable(options.out, Boolean(options.force));
       if (options.bundleOut) await assertWritable(options.bundleOut, Boolean(options.force));
       const maxAgeMs = parseDuration(options.maxAge, '--max-age');

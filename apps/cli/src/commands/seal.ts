@@ -1,11 +1,11 @@
+import { readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { Command } from 'commander';
 import mime from 'mime-types';
-import { readFile } from 'node:fs/promises';
-import { createSealer, openInputFile, parseCertificateChain, describeCertificate } from '@sealpost/envelope';
+import { DEFAULT_LIMITS, checkMessageOptions, createSealer, describeCertificate, openInputFile, parseCertificateChain } from '@sealpost/envelope';
 import { resolveAll, resolveKeyWrapper, resolveSigner } from '@sealpost/key-refs';
 import { assertWritable, spoolStdin, withTempDir } from '../files.ts';
-import { collect, parseMetadata } from '../options.ts';
+import { collect, parseCount, parseMetadata } from '../options.ts';
 import { createOutput, usage } from '../output.ts';
 
 interface SealOptions {
@@ -18,6 +18,7 @@ interface SealOptions {
   contentType?: string;
   metadata?: string[];
   gzip?: boolean;
+  maxRecipients: string;
   force?: boolean;
   json?: boolean;
 }
@@ -35,24 +36,31 @@ export function sealCommand(): Command {
     .option('--content-type <type>', 'payload content type (default: from the file extension)')
     .option('--metadata <key=value>', 'signed metadata entry (repeatable)', collect)
     .option('--gzip', 'compress the bundle before encryption')
+    .option('--max-recipients <n>', 'most --to recipients (a receiver with default limits opens at most 16); raise it only when every receiver\'s SEALPOST_MAX_RECIPIENTS is as high', String(DEFAULT_LIMITS.maxRecipients))
     .option('--force', 'overwrite an existing output file')
     .option('--json', 'print the result as JSON')
     .addHelpText('after', '\nExamples:\n  sealpost seal --sign-key keys/sender.pem --to keys/receiver.pub.pem --in message.json --out message.enc\n  cat report.csv | sealpost seal --sign-key keys/sender.pem --to a.pub.pem --to b.pub.pem --in - --name report.csv --out -')
     .action(async (options: SealOptions) => {
       if (!options.to?.length) throw usage('at least one --to recipient is required');
+      // Everything the flags alone decide is checked before a key is read or a file opened.
+      const maxRecipients = parseCount(options.maxRecipients, '--max-recipients', 1, 1024);
+      if (options.to.length > maxRecipients) {
+        throw usage(`${options.to.length} --to recipients are more than --max-recipients (${maxRecipients}); a receiver with default limits opens at most ${DEFAULT_LIMITS.maxRecipients}, so raise --max-recipients only when every receiver accepts as many`);
+      }
       const outPath = options.out ?? (options.in === '-' ? '-' : `${options.in}.enc`);
       const out = createOutput(Boolean(options.json), outPath === '-');
+      const name = options.name ?? (options.in === '-' ? 'payload' : basename(options.in));
+      const contentType = options.contentType ?? (mime.lookup(name) || 'application/octet-stream');
+      const message = { name, contentType, metadata: parseMetadata(options.metadata) };
+      checkMessageOptions(message);
       await assertWritable(outPath, Boolean(options.force));
       const [signer, recipients, certificates] = await Promise.all([
         resolveSigner(options.signKey),
         resolveAll(options.to, resolveKeyWrapper),
         options.cert === undefined ? [] : readFile(options.cert).then(parseCertificateChain),
       ]);
-      const sealer = createSealer({ signer, recipients, certificates, compression: options.gzip ? 'gzip' : 'none' });
+      const sealer = createSealer({ signer, recipients, certificates, compression: options.gzip ? 'gzip' : 'none', limits: { maxRecipients } });
       const certifiedAs = certificates.length ? describeCertificate(certificates[0]!).subject : undefined;
-      const name = options.name ?? (options.in === '-' ? 'payload' : basename(options.in));
-      const contentType = options.contentType ?? (mime.lookup(name) || 'application/octet-stream');
-      const message = { name, contentType, metadata: parseMetadata(options.metadata) };
       const result = await withTempDir(async (dir) => {
         const inPath = options.in === '-' ? join(dir, 'stdin') : options.in;
         if (options.in === '-') await spoolStdin(inPath);

@@ -1,12 +1,10 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import cliProgress from 'cli-progress';
 import { Command } from 'commander';
 import mime from 'mime-types';
 import { SealpostError } from '@sealpost/envelope';
 import { resolveAll, resolveKeyWrapper, resolveSigner } from '@sealpost/key-refs';
-import { openTransport } from '@sealpost/transport';
-import { createSender, type OutgoingMessage } from '@sealpost/sender';
+import type { OutgoingMessage } from '@sealpost/sender';
 import { collect, parseMetadata } from '../options.ts';
 import { EXIT, createOutput, usage } from '../output.ts';
 
@@ -55,8 +53,16 @@ export function sendCommand(): Command {
       const out = createOutput(Boolean(options.json));
       const metadata = parseMetadata(options.metadata);
       const [signer, recipients] = await Promise.all([resolveSigner(options.signKey), resolveAll(options.to, resolveKeyWrapper)]);
+      // Loaded here, not at start: the queue clients are heavy and only `send` needs them.
+      const [{ openTransport }, { createSender }, { default: cliProgress }] = await Promise.all([import('@sealpost/transport'), import('@sealpost/sender'), import('cli-progress')]);
       const { sender: transport } = openTransport(options.transport);
-      const sender = createSender({ signer, recipients, transport, concurrency });
+      let sender;
+      try {
+        sender = createSender({ signer, recipients, transport, concurrency });
+      } catch (error) {
+        await transport.close();
+        throw error;
+      }
       const started = performance.now();
       const useStdin = inputs.length === 0 || (inputs.length === 1 && inputs[0] === '-');
       const files = useStdin ? [] : await filesOf(inputs);

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { resolve } from 'node:path';
 import { SealpostError, isSealpostError, needs } from '../errors.ts';
 import { REQUIRED_ENTRIES, checkEntry } from '../bundle/bundle.ts';
 import { BLOCK, entryBytes, isZero, readHeader } from '../bundle/ustar.ts';
@@ -25,6 +26,9 @@ export interface OpenStreamDestination {
  * tar end, the signature and every other check have passed. Memory stays constant.
  */
 export async function openStream(context: OpenContext, source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, destination: OpenStreamDestination): Promise<VerifiedMessage> {
+  if (destination.bundlePath !== undefined && resolve(destination.bundlePath) === resolve(destination.payloadPath)) {
+    throw new SealpostError('CONFIG_INVALID', `the payload and the bundle cannot both be written to ${destination.payloadPath}`);
+  }
   try {
     return await openVerified(context, source, destination);
   } catch (error) {

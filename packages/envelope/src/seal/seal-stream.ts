@@ -6,7 +6,7 @@ import { encryptFrameStream } from '../format/frames.ts';
 import { encodeManifest } from '../manifest.ts';
 import { AtomicFile, ioError, openInputFile } from '../stream/files.ts';
 import { through } from '../stream/through.ts';
-import { prepareEncryption, prepareMessage, type SealContext, type SealMessageOptions } from './sealer.ts';
+import { checkMessageOptions, prepareEncryption, prepareMessage, type SealContext, type SealMessageOptions } from './sealer.ts';
 
 /** A message being sealed as a stream. */
 export interface SealStreamResult {
@@ -59,24 +59,28 @@ export function sealStream(context: SealContext, source: AsyncIterable<Uint8Arra
   return { id, stream: envelope() };
 }
 
-/** Seals the file at `inPath` into `outPath`, atomically. */
+/**
+ * Seals the file at `inPath` into `outPath`, atomically. Bad message options are refused before
+ * any file is opened; on every failure the input is closed and the temporary file removed.
+ */
 export async function sealFile(context: SealContext, inPath: string, outPath: string, options: SealMessageOptions): Promise<SealFileResult> {
+  checkMessageOptions(options, context.limits);
   const input = await openInputFile(inPath);
-  const out = await AtomicFile.create(outPath).catch((error: unknown) => {
-    input.stream.destroy();
-    throw error;
-  });
-  const { id, stream } = sealStream(context, input.stream, input.size, options);
-  let bytes = 0;
+  let out: AtomicFile | undefined;
   try {
+    out = await AtomicFile.create(outPath);
+    const { id, stream } = sealStream(context, input.stream, input.size, options);
+    let bytes = 0;
     for await (const chunk of stream) {
       await out.write(chunk);
       bytes += chunk.length;
     }
     await out.commit();
+    return { id, bytes };
   } catch (error) {
-    await out.discard();
+    await out?.discard();
     throw error instanceof SealpostError ? error : ioError(`cannot seal ${inPath}`, error);
+  } finally {
+    input.stream.destroy();
   }
-  return { id, bytes };
 }

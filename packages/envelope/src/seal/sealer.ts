@@ -40,7 +40,10 @@ export interface SealerOptions {
   readonly compression?: Compression;
   /** Plaintext bytes per encrypted frame: a power of two from 1 KiB to 4 MiB. @defaultValue 65536 */
   readonly frameSize?: number;
-  /** Metadata limits checked at seal time (the receiver enforces its own). */
+  /**
+   * Limits checked at seal time: metadata, and the recipient count (at most 16 by default, what a
+   * receiver with default limits accepts). The receiver enforces its own.
+   */
   readonly limits?: Partial<Limits>;
   /** Clock for creation times, in Unix ms. @defaultValue Date.now */
   readonly clock?: () => number;
@@ -93,21 +96,31 @@ export interface SealContext {
   readonly clock: () => number;
 }
 
-/** Validates per-message options and fixes the message id and creation time. */
-export function prepareMessage(context: SealContext, options: SealMessageOptions, size: number) {
+/**
+ * Checks per-message options (name, content type, metadata, id) the way every seal does, so a
+ * caller can refuse bad input before it opens files or connections. Throws CONFIG_INVALID.
+ */
+export function checkMessageOptions(options: SealMessageOptions, limits: Partial<Limits> = {}): void {
   const name = options.name ?? 'payload';
   const contentType = options.contentType ?? 'application/octet-stream';
-  const metadata = options.metadata ?? {};
   if (!isSafeEntryName(name) || name === 'manifest.cbor' || name === 'manifest.sig') {
     throw new SealpostError('CONFIG_INVALID', `payload name ${JSON.stringify(name)} must be one path component of at most 100 bytes, without control or path characters`);
   }
   if (!isContentType(contentType)) throw new SealpostError('CONFIG_INVALID', 'contentType must be 1-255 printable ASCII characters');
-  checkMetadata(metadata, context.limits, 'CONFIG_INVALID');
+  checkMetadata(options.metadata ?? {}, resolveLimits(limits), 'CONFIG_INVALID');
+  if (options.id !== undefined && !isUuidV7(options.id)) throw new SealpostError('CONFIG_INVALID', `id must be a lower-case UUIDv7, got ${JSON.stringify(options.id)}`);
+}
+
+/** Validates per-message options and fixes the message id and creation time. */
+export function prepareMessage(context: SealContext, options: SealMessageOptions, size: number) {
+  checkMessageOptions(options, context.limits);
+  const name = options.name ?? 'payload';
+  const contentType = options.contentType ?? 'application/octet-stream';
+  const metadata = options.metadata ?? {};
   if (!Number.isSafeInteger(size) || size < 0 || size > context.limits.maxPayloadBytes) {
     throw new SealpostError('LIMIT_EXCEEDED', `payload of ${size} bytes exceeds maxPayloadBytes (${context.limits.maxPayloadBytes})`);
   }
   const createdMs = context.clock();
-  if (options.id !== undefined && !isUuidV7(options.id)) throw new SealpostError('CONFIG_INVALID', `id must be a lower-case UUIDv7, got ${JSON.stringify(options.id)}`);
   const id = options.id ?? uuidv7(createdMs);
   return {
     id,
@@ -153,6 +166,14 @@ export function createSealer(options: SealerOptions): Sealer {
   if (compression !== 'none' && compression !== 'gzip') throw new SealpostError('CONFIG_INVALID', 'compression must be "none" or "gzip"');
   const reuse = options.dataKeyReuse === true ? {} : options.dataKeyReuse || undefined;
   const certificates = checkSignerCertificates(options.signer, options.certificates ?? []);
+  const limits = resolveLimits(options.limits, { ...DEFAULT_LIMITS, maxPayloadBytes: MAX_TAR_ENTRY_BYTES });
+  // A receiver refuses a header with more recipients than its limit, so sealing one is refused here.
+  if (options.recipients.length > limits.maxRecipients) {
+    throw new SealpostError(
+      'CONFIG_INVALID',
+      `${options.recipients.length} recipients exceed limits.maxRecipients (${limits.maxRecipients}), the most a receiver with ${limits.maxRecipients === DEFAULT_LIMITS.maxRecipients ? 'default' : 'these'} limits opens; raise it only when every receiver's limit is raised too`,
+    );
+  }
   const context: SealContext = {
     signer: options.signer,
     certificates,
@@ -162,7 +183,7 @@ export function createSealer(options: SealerOptions): Sealer {
     dataKeys: createDataKeySource(options.recipients, reuse),
     compression,
     frameSize,
-    limits: resolveLimits(options.limits, { ...DEFAULT_LIMITS, maxPayloadBytes: MAX_TAR_ENTRY_BYTES }),
+    limits,
     clock: options.clock ?? Date.now,
   };
   return {

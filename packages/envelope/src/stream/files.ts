@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { unlinkSync } from 'node:fs';
 import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { ReadStream } from 'node:fs';
@@ -7,6 +8,25 @@ import { SealpostError } from '../errors.ts';
 const BATCH_BYTES = 256 * 1024;
 const WRITES_IN_FLIGHT = 4;
 const READ_BYTES = 64 * 1024;
+
+// Temporary files created and not yet committed or discarded, for removal on a signal.
+const pending = new Set<string>();
+
+/**
+ * Removes, synchronously, every temporary file of an {@link AtomicFile} not yet committed or
+ * discarded: for a process about to exit on a signal, so that no partial or unverified bytes
+ * stay on disk. Later commits of those files fail.
+ */
+export function discardPendingFilesSync(): void {
+  for (const path of pending) {
+    try {
+      unlinkSync(path);
+    } catch {
+      // Already gone.
+    }
+  }
+  pending.clear();
+}
 
 /**
  * A file written under a temporary name beside its destination and moved into place only by
@@ -36,9 +56,11 @@ export class AtomicFile {
   /** Creates the temporary file (mode 0600 until committed: it may hold unverified bytes). */
   static async create(path: string): Promise<AtomicFile> {
     const tempPath = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
+    pending.add(tempPath);
     try {
       return new AtomicFile(path, tempPath, await open(tempPath, 'wx', 0o600));
     } catch (cause) {
+      pending.delete(tempPath);
       throw ioError(`cannot create ${tempPath}`, cause);
     }
   }
@@ -92,6 +114,7 @@ export class AtomicFile {
       await this.#handle.close();
       this.#open = false;
       await rename(this.tempPath, this.path);
+      pending.delete(this.tempPath);
     } catch (cause) {
       await this.discard();
       throw ioError(`cannot move ${this.tempPath} to ${this.path}`, cause);
@@ -108,6 +131,7 @@ export class AtomicFile {
       await this.#handle.close().catch(() => undefined);
     }
     await unlink(this.tempPath).catch(() => undefined);
+    pending.delete(this.tempPath);
   }
 }
 
@@ -125,7 +149,10 @@ export async function openInputFile(path: string): Promise<InputFile> {
   let handle: FileHandle | undefined;
   try {
     handle = await open(path, 'r');
-    const { size } = await handle.stat();
+    const info = await handle.stat();
+    // Opening a directory succeeds on Linux; reading it fails later, far from the path.
+    if (info.isDirectory()) throw Object.assign(new Error('EISDIR: it is a directory'), { code: 'EISDIR' });
+    const { size } = info;
     return { stream: handle.createReadStream({ highWaterMark: READ_BYTES }), size };
   } catch (cause) {
     await handle?.close();
