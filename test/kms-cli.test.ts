@@ -1,7 +1,7 @@
 import { CreateAliasCommand, CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -83,5 +83,21 @@ describe('the CLI with AWS KMS keys (the seed flow, against the KMS emulator)', 
     const policy = JSON.parse((await sealpost(['kms', 'policy', '--sender-role', 'arn:aws:iam::111122223333:role/s', '--receiver-role', 'arn:aws:iam::111122223333:role/r', '--admin-role', 'arn:aws:iam::111122223333:role/a'])).stdout);
     for (const statement of [...policy.signingKeyPolicy.Statement, ...policy.encryptionKeyPolicy.Statement]) expect(statement.Principal.AWS).toMatch(/^arn:aws:iam::111122223333:/);
     expect(policy.signingKeyPolicy.Statement.map((s: { Sid: string }) => s.Sid)).toEqual(['EnableIamPolicies', 'KeyAdministration', 'SenderSigns', 'ReceiverVerifies']);
+  });
+
+  it('import-key-material takes an alias (the README example), keeps generated material with --material-out, and refuses unwrappable material with exit 2', async () => {
+    const { KeyMetadata } = await client.send(new CreateKeyCommand({ Origin: 'EXTERNAL' }));
+    await client.send(new CreateAliasCommand({ AliasName: 'alias/byok', TargetKeyId: KeyMetadata!.KeyId }));
+    const imported = JSON.parse((await sealpost(['kms', 'import-key-material', '--key-id', 'alias/byok', '--generate', '--material-out', 'byok.key', '--wrapping-key-spec', 'RSA_2048', '--json'])).stdout);
+    expect(imported).toMatchObject({ keyId: KeyMetadata!.KeyId, keyState: 'Enabled', materialOut: 'byok.key' });
+    expect((await stat(join(dir, 'byok.key'))).mode & 0o777).toBe(0o600);
+    // The kept copy is the imported material: KMS takes it again (and would refuse any other).
+    expect((await sealpost(['kms', 'import-key-material', '--key-id', 'alias/byok', '--material', 'byok.key', '--wrapping-key-spec', 'RSA_2048'])).stdout).toMatch(/the key is Enabled/);
+    const rsa = await client.send(new CreateKeyCommand({ Origin: 'EXTERNAL', KeySpec: 'RSA_2048', KeyUsage: 'SIGN_VERIFY' }));
+    const refused = await sealpost(['kms', 'import-key-material', '--key-id', rsa.KeyMetadata!.KeyId!, '--generate', '--wrapping-algorithm', 'RSAES_OAEP_SHA_256', '--json']).catch((e: { code: number; stderr: string }) => e);
+    expect(refused).toMatchObject({ code: 2 });
+    expect(JSON.parse((refused as { stderr: string }).stderr).error).toMatchObject({ code: 'CONFIG_INVALID', transient: false });
+    const csr = JSON.parse((await sealpost(['kms', 'policy', '--sender-role', 'arn:aws:iam::111122223333:role/s', '--receiver-role', 'arn:aws:iam::111122223333:role/r', '--admin-role', 'arn:aws:iam::111122223333:role/a', '--csr-role', 'arn:aws:iam::111122223333:role/pki', '--key', 'signing'])).stdout);
+    expect(csr.Statement.map((s: { Sid: string }) => s.Sid)).toEqual(['EnableIamPolicies', 'KeyAdministration', 'SenderSigns', 'ReceiverVerifies', 'CsrSigns']);
   });
 });

@@ -15,5 +15,5 @@ export { describeAndCheck, getPublicKey, KEY_SPEC_SIGNING_ALGORITHM, type KeyPur
 export { createKmsSigner, createKmsTrustedSender, createKmsKeyWrapper, createKmsKeyUnwrapper, type KmsKeyOptions } from './keys.ts';
 export { createCsr, type CsrOptions } from './csr.ts';
 export { importKeyMaterial, wrapKeyMaterial, type ImportKeyMaterialOptions, type ImportWrappingAlgorithm } from './import-key-material.ts';
-export { keyPolicies, type KeyPolicyRoles } from './policy.ts';
+export { ADMIN_ACTIONS, keyPolicies, type KeyPolicyRoles } from './policy.ts';
 export { parseSubject } from './subject.ts';

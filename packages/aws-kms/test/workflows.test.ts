@@ -66,7 +66,7 @@ describe('CSR, BYOK import and key policies', () => {
       expect(admin.Action.some((a: string) => /Sign|Verify|Encrypt|Decrypt/.test(a))).toBe(false);
     }
     const actionsOf = (policy: typeof policies.signingKeyPolicy, role: string) => policy.Statement.filter((s) => s.Principal.AWS === role).flatMap((s) => s.Action);
-    expect(actionsOf(policies.signingKeyPolicy, roles.senderRoleArn).sort()).toEqual(['kms:DescribeKey', 'kms:Sign']);
+    expect(actionsOf(policies.signingKeyPolicy, roles.senderRoleArn).sort()).toEqual(['kms:DescribeKey', 'kms:GetPublicKey', 'kms:Sign']);
     expect(actionsOf(policies.signingKeyPolicy, roles.receiverRoleArn).sort()).toEqual(['kms:DescribeKey', 'kms:GetPublicKey', 'kms:Verify']);
     expect(actionsOf(policies.encryptionKeyPolicy, roles.senderRoleArn).sort()).toEqual(['kms:DescribeKey', 'kms:Encrypt', 'kms:GetPublicKey']);
     expect(actionsOf(policies.encryptionKeyPolicy, roles.receiverRoleArn).sort()).toEqual(['kms:Decrypt', 'kms:DescribeKey']);
