@@ -229,7 +229,7 @@ describe('send -> transport -> receiver worker -> store', () => {
             } catch {
               return false;
             }
-          }, 120_000);
+          }, 400_000);
           const stored = await store.list({ limit: 2000 });
           expect(new Set(stored.map((m) => m.payloadName)).size).toBe(1000);
           await store.close();
@@ -246,5 +246,5 @@ describe('send -> transport -> receiver worker -> store', () => {
       if (keys.length) await redis.del(...keys);
       redis.disconnect();
     }
-  }, 240_000);
+  }, 900_000);
 });

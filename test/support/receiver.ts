@@ -27,8 +27,8 @@ export function spawnReceiver(keysDir: string, transport: string, store: string,
   });
 }
 
-/** Polls `condition` until it holds; throws after `timeoutMs`. */
-export async function until(condition: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
+/** Polls `condition` until it holds; throws after `timeoutMs` (generous: the machine may be busy). */
+export async function until(condition: () => Promise<boolean>, timeoutMs = 240_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await condition())) {
     if (Date.now() > deadline) throw new Error('condition not reached in time');

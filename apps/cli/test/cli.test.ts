@@ -140,7 +140,8 @@ async function waitFor(condition: () => Promise<boolean>): Promise<void> {
   while (!(await condition())) await new Promise((r) => setTimeout(r, 20));
 }
 
-describe('sealpost CLI: bad input is refused clearly and leaves nothing behind', () => {
+// Independent of each other (each writes its own files): run side by side.
+describe.concurrent('sealpost CLI: bad input is refused clearly and leaves nothing behind', () => {
   it('open refuses --out and --bundle-out naming the same file, and writes neither', async () => {
     const result = await sealpost(['open', '--key', 'keys/receiver.pem', '--trust', 'keys/sender.pub.pem', '--in', 'message.enc', '--out', 'same.out', '--bundle-out', './same.out']);
     expect(result.code).toBe(2);
