@@ -100,7 +100,7 @@ describe('crash safety: the worker killed with SIGKILL at random moments, then r
         const sent = await sendMany(transport, COUNT);
         // Killed while messages were still being processed: the kills that matter.
         let midRunKills = 0;
-        for (let kills = 0; kills < 10 && (await storedIds(store)).length < COUNT; kills++) {
+        for (let kills = 0; kills < 5 && (await storedIds(store)).length < COUNT; kills++) {
           const before = (await storedIds(store)).length;
           const worker = spawnReceiver(join(dir, 'keys'), transport, `sqlite:${database}`, { SEALPOST_CONCURRENCY: '4' });
           // Killed once it is storing (however long a busy machine takes to start it), at a random moment.
