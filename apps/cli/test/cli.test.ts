@@ -238,16 +238,16 @@ describe.concurrent('sealpost CLI: bad input is refused clearly and leaves nothi
 describe('sealpost CLI: stopped by a signal, it leaves no temporary file', () => {
   it('open stopped by SIGTERM or SIGINT mid-way removes its partial, unverified plaintext and dies of the signal', async () => {
     const payload = Buffer.alloc(1024 * 1024, 1);
-    await writeFile(join(dir, 'big.bin'), payload);
-    expect((await sealpost(['seal', '--sign-key', 'keys/sender.pem', '--to', 'keys/receiver.pub.pem', '--in', 'big.bin', '--out', 'big.enc'])).code).toBe(0);
-    const envelope = await readFile(join(dir, 'big.enc'));
+    await writeFile(join(dir, 'signal.bin'), payload);
+    expect((await sealpost(['seal', '--sign-key', 'keys/sender.pem', '--to', 'keys/receiver.pub.pem', '--in', 'signal.bin', '--out', 'signal.enc'])).code).toBe(0);
+    const envelope = await readFile(join(dir, 'signal.enc'));
     for (const signal of ['SIGTERM', 'SIGINT'] as const) {
       const outDir = await mkdtemp(join(dir, 'open-'));
-      const child = start(['open', '--key', 'keys/receiver.pem', '--trust', 'keys/sender.pub.pem', '--in', '-', '--out', join(outDir, 'big.out')]);
+      const child = start(['open', '--key', 'keys/receiver.pem', '--trust', 'keys/sender.pub.pem', '--in', '-', '--out', join(outDir, 'signal.out')]);
       // Half the envelope, with standard input held open: the open is mid-way and waits.
       child.stdin!.write(envelope.subarray(0, envelope.length >> 1));
       await waitFor(async () => (await readdir(outDir)).length > 0);
-      expect((await readdir(outDir))[0]).toMatch(/^\.big\.out\.[0-9a-f]+\.tmp$/);
+      expect((await readdir(outDir))[0]).toMatch(/^\.signal\.out\.[0-9a-f]+\.tmp$/);
       child.kill(signal);
       const [code, killedBy] = await once(child, 'exit');
       expect({ code, killedBy }).toEqual({ code: null, killedBy: signal });
@@ -260,7 +260,7 @@ describe('sealpost CLI: stopped by a signal, it leaves no temporary file', () =>
     const env = { ...process.env, TMPDIR: tmp };
     const seal = start(['seal', '--sign-key', 'keys/sender.pem', '--to', 'keys/receiver.pub.pem', '--in', '-', '--out', 'stdin.enc'], env);
     seal.stdin!.write(Buffer.alloc(64 * 1024, 2));
-    const envelope = await readFile(join(dir, 'big.enc'));
+    const envelope = await readFile(join(dir, 'signal.enc'));
     const open = start(['open', '--key', 'keys/receiver.pem', '--trust', 'keys/sender.pub.pem', '--in', '-', '--out', '-'], env);
     open.stdin!.write(envelope.subarray(0, envelope.length >> 1));
     // Each has made its sealpost-* directory under TMPDIR and is waiting for more input.

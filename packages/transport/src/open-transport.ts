@@ -25,6 +25,7 @@ export type TransportTarget =
  */
 export function parseTransportUrl(url: string): TransportTarget {
   if (url.startsWith('bullmq://') || url.startsWith('redis://')) {
+    if (!URL.canParse(url.replace(/^bullmq:/, 'redis:'))) throw new SealpostError('CONFIG_INVALID', `the BullMQ URL ${JSON.stringify(url)} must be bullmq://host:6379/queue-name`);
     const parsed = new URL(url.replace(/^bullmq:/, 'redis:'));
     const queue = decodeURIComponent(parsed.pathname.replace(/^\//, ''));
     if (!/^[\w.-]+$/.test(queue)) throw new SealpostError('CONFIG_INVALID', `the BullMQ URL ${JSON.stringify(url)} must name a queue: bullmq://host:6379/queue-name`);
@@ -46,13 +47,15 @@ export function parseTransportUrl(url: string): TransportTarget {
     };
   }
   if (url.startsWith('sqs:')) {
+    const expected = `the SQS URL ${JSON.stringify(url)} must be sqs: followed by a queue URL, e.g. sqs:https://sqs.eu-north-1.amazonaws.com/111122223333/inbox?deadLetter=<DLQ URL>`;
+    if (!URL.canParse(url.slice('sqs:'.length))) throw new SealpostError('CONFIG_INVALID', expected);
     const parsed = new URL(url.slice('sqs:'.length));
     const deadLetter = parsed.searchParams.get('deadLetter');
     const maxMessageBytes = parsed.searchParams.get('maxMessageBytes');
     const visibility = parsed.searchParams.get('visibilityTimeoutSeconds');
     parsed.search = '';
     if (!/^https?:$/.test(parsed.protocol) || parsed.pathname.split('/').filter(Boolean).length < 2) {
-      throw new SealpostError('CONFIG_INVALID', `the SQS URL ${JSON.stringify(url)} must be sqs: followed by a queue URL, e.g. sqs:https://sqs.eu-north-1.amazonaws.com/111122223333/inbox?deadLetter=<DLQ URL>`);
+      throw new SealpostError('CONFIG_INVALID', expected);
     }
     return {
       kind: 'sqs',
