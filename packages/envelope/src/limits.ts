@@ -55,8 +55,12 @@ export const DEFAULT_STREAM_LIMITS: Limits = Object.freeze({ ...DEFAULT_LIMITS, 
 /** The largest payload the tar bundle can describe (11 octal digits). */
 export const MAX_TAR_ENTRY_BYTES = 8 ** 11 - 1;
 
-/** Bytes of tar framing around the three bundle entries: three headers, padding, end blocks. */
-export const BUNDLE_OVERHEAD_BYTES = 6 * 512;
+/**
+ * Bytes a bundle may hold besides the payload and the manifest: the evidence entries of either
+ * form (at most a 256-byte signature, or a 4,096-byte statement, its signature and a 2,048-byte
+ * proof), every tar header, padding and the end blocks.
+ */
+export const BUNDLE_OVERHEAD_BYTES = 12 * 1024;
 
 /** Merges `overrides` into `base` and checks every value is a positive safe integer. */
 export function resolveLimits(overrides: Partial<Limits> | undefined, base: Limits = DEFAULT_LIMITS): Limits {
@@ -74,7 +78,7 @@ export function resolveLimits(overrides: Partial<Limits> | undefined, base: Limi
 
 /** The most bytes a bundle (the decrypted, decompressed tar) may hold under `limits`. */
 export function maxBundleBytes(limits: Limits): number {
-  return limits.maxPayloadBytes + limits.maxManifestBytes + 1024 + BUNDLE_OVERHEAD_BYTES + MAX_CERTIFICATES * (MAX_CERTIFICATE_BYTES + 512);
+  return limits.maxPayloadBytes + limits.maxManifestBytes + BUNDLE_OVERHEAD_BYTES + MAX_CERTIFICATES * (MAX_CERTIFICATE_BYTES + 512);
 }
 
 /** The decompression caps of a gzip bundle under `limits`. */

@@ -24,17 +24,33 @@ export interface Manifest {
   readonly metadata: Readonly<Record<string, string>>;
 }
 
+/** The batch form's evidence for one message: `statement.cbor`, `statement.sig`, `proof.cbor`. */
+export interface BatchEvidenceBytes {
+  /** The signed batch statement. */
+  readonly statement: Uint8Array;
+  /** The DER ECDSA signature over `statement`. */
+  readonly signature: Uint8Array;
+  /** The manifest's inclusion proof. */
+  readonly proof: Uint8Array;
+}
+
 /**
  * A message that passed every check of `open`: evidence that can be stored and re-verified
- * later from `manifestBytes` and `signature` alone.
+ * later from `manifestBytes` and `signature` alone (`verifyEvidence`).
  */
 export interface VerifiedMessage {
   /** The decoded manifest. */
   readonly manifest: Manifest;
   /** The exact signed manifest bytes (`manifest.cbor`). */
   readonly manifestBytes: Uint8Array;
-  /** The DER ECDSA signature over `manifestBytes` (`manifest.sig`). */
+  /**
+   * What signs `manifestBytes`: the DER ECDSA signature (`manifest.sig`), or for a batch-signed
+   * message the batch evidence encoding of FORMAT.md 14.8 (statement, its signature and the
+   * proof), one byte string either way so a store keeps it in one column.
+   */
   readonly signature: Uint8Array;
+  /** The batch form's entries, for a batch-signed message. */
+  readonly batch?: BatchEvidenceBytes;
   /** Which of our keys the message was opened with. */
   readonly recipientKeyId: string;
   /** The sender's certificate chain (DER, leaf first) from the bundle; empty when it sent none. */

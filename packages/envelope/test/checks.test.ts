@@ -74,7 +74,7 @@ describe('open checks, each failing on its own', () => {
     const traversal = Buffer.from(good);
     traversal.write('../x\0\0\0', 0, 'latin1');
     const withExtra = Buffer.concat([good.subarray(0, good.length - 1024), bundleHead('extra', 0, 0), Buffer.alloc(1024)]);
-    const reordered = Buffer.concat([bundleHead('manifest.cbor', manifestBytes.length, 0), payload, bundleTail(payload.length, manifestBytes, signature, 0)]);
+    const reordered = Buffer.concat([bundleHead('manifest.cbor', manifestBytes.length, 0), payload, bundleTail(payload.length, manifestBytes, { signature }, 0)]);
     const badPadding = Buffer.from(good);
     badPadding[512 + payload.length + 1] = 1;
     const trailing = Buffer.concat([good, Buffer.alloc(512)]);
@@ -181,7 +181,7 @@ describe('open checks, each failing on its own', () => {
     }
     expect(await codeOf(sealer.seal(Buffer.from('x'), { contentType: 'bad\ntype' }))).toBe('CONFIG_INVALID');
     expect(await codeOf(sealer.seal(Buffer.from('x'), { metadata: { 'bad key': 'v' } }))).toBe('CONFIG_INVALID');
-    expect(() => bundleTail(0, Buffer.alloc(1), Buffer.alloc(1), 0)).not.toThrow();
+    expect(() => bundleTail(0, Buffer.alloc(1), { signature: Buffer.alloc(1) }, 0)).not.toThrow();
   });
 });
 

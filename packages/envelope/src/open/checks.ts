@@ -7,6 +7,9 @@ import type { Limits } from '../limits.ts';
 import type { KeyUnwrapper, TrustStore } from '../keys/types.ts';
 import type { Manifest } from '../message.ts';
 import { checkCertificateBinding } from '../certs/chain.ts';
+import type { BundleEvidence } from '../bundle/bundle.ts';
+import { verifyBatchEvidence } from '../batch/verify.ts';
+import type { StatementCache } from '../batch/statement-cache.ts';
 
 /** Everything `open` needs besides the envelope, resolved once per opener. */
 export interface OpenContext {
@@ -16,6 +19,8 @@ export interface OpenContext {
   readonly maxAgeMs: number | null;
   readonly maxClockSkewMs: number;
   readonly now: () => number;
+  /** Verified batch statements; absent, every statement signature is verified. */
+  readonly statements?: StatementCache;
 }
 
 /**
@@ -50,12 +55,11 @@ export async function unlock(parsed: ParsedHeader, context: OpenContext): Promis
 }
 
 /** What the bundle said about itself, checked against the signed manifest. */
-export interface BundleFacts {
+export interface BundleFacts extends BundleEvidence {
   readonly payloadName: string;
   readonly payloadSize: number;
   readonly payloadSha256: Uint8Array;
   readonly manifestBytes: Uint8Array;
-  readonly signature: Uint8Array;
   /** The certificate entries (DER), in bundle order. */
   readonly certificates: readonly Uint8Array[];
 }
@@ -63,7 +67,9 @@ export interface BundleFacts {
 /**
  * The checks after decryption, in order: manifest decodes strictly, the certificate entries are
  * the chain the manifest binds, the sender is trusted (by key, or by its chain) with
- * the algorithm configured for it (never the one the message claims), the signature verifies,
+ * the algorithm configured for it (never the one the message claims), the signature verifies
+ * (in the batch form: the statement matches, the inclusion proof leads to its root and its
+ * signature verifies),
  * the payload matches its signed name, size and digest, our key is among the signed
  * recipients, and the message is within the age window.
  */
@@ -77,8 +83,12 @@ export async function verifyBundle(facts: BundleFacts, recipientKeyId: string, c
     'ALGORITHM_MISMATCH',
     `sender key ${sender.keyId} is configured for ${sender.algorithm}, the message claims ${manifest.sender.algorithm}`,
   );
-  const valid = await sender.verifier.verify(sender.keyId, sender.algorithm, facts.manifestBytes, facts.signature);
-  needs(valid, 'SIGNATURE_INVALID');
+  if (facts.batch) {
+    await verifyBatchEvidence(manifest, facts.manifestBytes, sender, facts.signature, facts.batch, context.statements);
+  } else {
+    const valid = await sender.verifier.verify(sender.keyId, sender.algorithm, facts.manifestBytes, facts.signature);
+    needs(valid, 'SIGNATURE_INVALID');
+  }
   needs(facts.payloadName === manifest.payload.name, 'PAYLOAD_MISMATCH', 'the payload file name differs from the signed name');
   needs(facts.payloadSize === manifest.payload.size, 'PAYLOAD_MISMATCH', 'the payload size differs from the signed size');
   needs(timingSafeEqual(facts.payloadSha256, manifest.payload.sha256), 'PAYLOAD_MISMATCH', 'the payload digest differs from the signed digest');

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { resolve } from 'node:path';
 import { SealpostError, isSealpostError, needs } from '../errors.ts';
-import { REQUIRED_ENTRIES, checkEntry } from '../bundle/bundle.ts';
+import { BundleLayout } from '../bundle/bundle.ts';
 import { BLOCK, entryBytes, isZero, readHeader } from '../bundle/ustar.ts';
 import { decryptFrameStream } from '../format/frames.ts';
 import { gunzipFrames } from '../format/gunzip.ts';
@@ -11,6 +11,7 @@ import type { VerifiedMessage } from '../message.ts';
 import { ByteReader } from '../stream/byte-reader.ts';
 import { AtomicFile, ioError, openInputFile } from '../stream/files.ts';
 import { unlock, verifyBundle, type OpenContext } from './checks.ts';
+import { verifiedEvidence } from '../batch/evidence.ts';
 
 /** Where a streaming open writes what it releases. */
 export interface OpenStreamDestination {
@@ -67,7 +68,7 @@ async function openVerified(context: OpenContext, source: AsyncIterable<Uint8Arr
     const manifest = await verifyBundle(facts, recipientKeyId, context);
     await payloadFile.commit();
     await bundleFile?.commit();
-    return { manifest, manifestBytes: facts.manifestBytes, signature: facts.signature, recipientKeyId, certificates: facts.certificates };
+    return { manifest, manifestBytes: facts.manifestBytes, ...verifiedEvidence(facts), recipientKeyId, certificates: facts.certificates };
   } catch (error) {
     await bundleReader?.close().catch(() => undefined);
     await payloadFile.discard();
@@ -89,18 +90,19 @@ export async function openFile(context: OpenContext, inPath: string, destination
 async function readBundleStream(reader: ByteReader, payloadFile: AtomicFile, context: OpenContext) {
   const truncated = 'bundle ends inside an entry';
   const entries: { name: string; data?: Buffer }[] = [];
+  const layout = new BundleLayout();
   const hash = createHash('sha256');
   let payloadSize = 0;
   const endMessage = 'bundle must end with exactly two zero blocks';
   for (let index = 0; ; index++) {
-    const block = await reader.readExact(BLOCK, 'BUNDLE_INVALID', index < REQUIRED_ENTRIES ? 'bundle ends before its third entry' : endMessage);
-    if (index >= REQUIRED_ENTRIES && isZero(block)) {
+    const block = await reader.readExact(BLOCK, 'BUNDLE_INVALID', index < layout.required ? `bundle ends before its entry ${index + 1}` : endMessage);
+    if (index >= layout.required && isZero(block)) {
       const end = await reader.readExact(BLOCK, 'BUNDLE_INVALID', endMessage);
       needs(isZero(end) && (await reader.atEnd()), 'BUNDLE_INVALID', endMessage);
       break;
     }
     const header = readHeader(block);
-    checkEntry(index, header.name, header.size, context.limits);
+    layout.checkEntry(index, header.name, header.size, context.limits);
     if (index === 0) {
       payloadSize = header.size;
       for await (const chunk of reader.take(header.size, 'BUNDLE_INVALID', truncated)) {
@@ -114,10 +116,9 @@ async function readBundleStream(reader: ByteReader, payloadFile: AtomicFile, con
     const padding = await reader.readExact(entryBytes(header.size) - BLOCK - header.size, 'BUNDLE_INVALID', truncated);
     needs(isZero(padding), 'BUNDLE_INVALID', 'tar padding is not zero');
   }
-  const signature = entries[2]!.data!;
-  needs(signature.length > 0, 'BUNDLE_INVALID', 'manifest.sig is empty');
-  const certificates = entries.slice(REQUIRED_ENTRIES).map((entry) => entry.data!);
-  return { payloadName: entries[0]!.name, payloadSize, payloadSha256: hash.digest(), manifestBytes: entries[1]!.data!, signature, certificates };
+  const evidence = layout.evidence(entries.slice(2, layout.required).map((e) => e.data!));
+  const certificates = entries.slice(layout.required).map((entry) => entry.data!);
+  return { payloadName: entries[0]!.name, payloadSize, payloadSha256: hash.digest(), manifestBytes: entries[1]!.data!, ...evidence, certificates };
 }
 
 async function* tee(source: AsyncIterable<Uint8Array>, file: AtomicFile): AsyncGenerator<Uint8Array> {

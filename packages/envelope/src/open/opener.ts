@@ -9,6 +9,8 @@ import type { KeyUnwrapper, TrustStore } from '../keys/types.ts';
 import { DEFAULT_LIMITS, DEFAULT_STREAM_LIMITS, decompressionCaps, maxBundleBytes, maxCompressedBytes, resolveLimits, type Limits } from '../limits.ts';
 import type { OpenedMessage, VerifiedMessage } from '../message.ts';
 import { unlock, verifyBundle, type OpenContext } from './checks.ts';
+import { verifiedEvidence } from '../batch/evidence.ts';
+import { createStatementCache, type StatementCacheOptions } from '../batch/statement-cache.ts';
 import { openFile, openStream, type OpenStreamDestination } from './open-stream.ts';
 
 /** Options for {@link createOpener}. */
@@ -27,6 +29,12 @@ export interface OpenerOptions {
   readonly maxClockSkewMs?: number;
   /** Cache of unwrapped data keys; `false` unwraps every message. @defaultValue \{ maxEntries: 1000, ttlMs: 600000 \} */
   readonly dataKeyCache?: DataKeyCacheOptions | false;
+  /**
+   * Cache of verified batch statements (FORMAT.md 14.7): the second to the last message of a
+   * batch cost a few hashes instead of a signature verification. `false` verifies every
+   * statement signature. @defaultValue \{ maxEntries: 1000, ttlMs: 600000 \}
+   */
+  readonly statementCache?: StatementCacheOptions | false;
   /** Clock, for tests. @defaultValue Date.now */
   readonly now?: () => number;
 }
@@ -65,7 +73,8 @@ export function createOpener(options: OpenerOptions): Opener {
   if (maxAgeMs !== null && !(maxAgeMs > 0)) throw new SealpostError('CONFIG_INVALID', 'maxAgeMs must be positive or null');
   if (!(maxClockSkewMs >= 0)) throw new SealpostError('CONFIG_INVALID', 'maxClockSkewMs must be zero or positive');
   const unwrappers = options.dataKeyCache === false ? keys : keys.map((k) => cachingUnwrapper(k, options.dataKeyCache || {}));
-  const base = { unwrappers, trust: options.trust, maxAgeMs, maxClockSkewMs, now: options.now ?? Date.now };
+  const statements = options.statementCache === false ? undefined : createStatementCache(options.statementCache || {});
+  const base = { unwrappers, trust: options.trust, maxAgeMs, maxClockSkewMs, now: options.now ?? Date.now, ...(statements ? { statements } : {}) };
   const context: OpenContext = { ...base, limits: resolveLimits(options.limits, DEFAULT_LIMITS) };
   const streamContext: OpenContext = {
     ...base,
@@ -102,11 +111,12 @@ async function openVerified(envelope: Uint8Array, context: OpenContext): Promise
       manifestBytes: parts.manifest,
       signature: parts.signature,
       certificates: parts.certificates ?? [],
+      ...(parts.batch ? { batch: parts.batch } : {}),
     },
     recipientKeyId,
     context,
   );
-  return { manifest, manifestBytes: parts.manifest, signature: parts.signature, recipientKeyId, certificates: parts.certificates ?? [], payload: parts.payload };
+  return { manifest, manifestBytes: parts.manifest, ...verifiedEvidence(parts), recipientKeyId, certificates: parts.certificates ?? [], payload: parts.payload };
 }
 
 async function gunzipAll(frames: readonly Buffer[], limits: Limits): Promise<Buffer> {

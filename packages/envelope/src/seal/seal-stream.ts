@@ -45,8 +45,8 @@ export function sealStream(context: SealContext, source: AsyncIterable<Uint8Arra
       throw new SealpostError('IO_ERROR', `the payload was announced as ${size} bytes but ${seen > size ? 'more' : seen} arrived`, { transient: false });
     }
     const manifestBytes = encodeManifest(message.manifestFor(hash.digest()));
-    const signature = await context.signer.sign(manifestBytes);
-    yield bundleTail(size, manifestBytes, signature, message.mtimeSeconds, context.certificates);
+    const evidence = await context.manifestSigner.sign(manifestBytes);
+    yield bundleTail(size, manifestBytes, evidence, message.mtimeSeconds, context.certificates);
   }
 
   async function* envelope(): AsyncGenerator<Buffer> {

@@ -3,7 +3,8 @@ import { randomPoolBytes } from '../random.ts';
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
 import { SealpostError } from '../errors.ts';
-import { bundleParts } from '../bundle/bundle.ts';
+import { MANIFEST_ENTRY, PROOF_ENTRY, SIGNATURE_ENTRY, STATEMENT_ENTRY, STATEMENT_SIGNATURE_ENTRY, bundleParts } from '../bundle/bundle.ts';
+import { createBatchSigner, singleManifestSigner, type BatchSigningOptions, type ManifestSigner } from '../batch/batch-signer.ts';
 import { isSafeEntryName } from '../bundle/ustar.ts';
 import { deriveMessageKeys } from '../format/derive.ts';
 import { encryptFrames } from '../format/frames.ts';
@@ -45,6 +46,13 @@ export interface SealerOptions {
    * receiver with default limits accepts). The receiver enforces its own.
    */
   readonly limits?: Partial<Limits>;
+  /**
+   * Sign manifests in batches (FORMAT.md section 14): one signature (one KMS Sign) covers up to
+   * `maxMessages` messages sealed within `maxDelayMs`, and each envelope carries the signed batch
+   * statement and its own inclusion proof. `true` uses the default bounds.
+   * @defaultValue false: one signature per message
+   */
+  readonly batchSigning?: BatchSigningOptions | boolean;
   /** Clock for creation times, in Unix ms. @defaultValue Date.now */
   readonly clock?: () => number;
 }
@@ -81,6 +89,8 @@ export interface Sealer {
   sealStream(source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, size: number, options?: SealMessageOptions): SealStreamResult;
   /** Seals a file into another file, written atomically (temp file, fsync, rename). */
   sealFile(inPath: string, outPath: string, options?: SealMessageOptions): Promise<SealFileResult>;
+  /** With batch signing, signs the messages waiting for their batch now; otherwise does nothing. */
+  flush(): void;
 }
 
 /** What seal and sealStream share: resolved options and the per-message preparation. */
@@ -88,6 +98,8 @@ export interface SealContext {
   readonly signer: Signer;
   readonly certificates: readonly Uint8Array[];
   readonly certificateDigests: readonly Uint8Array[];
+  /** Signs each manifest: alone, or in a batch. */
+  readonly manifestSigner: ManifestSigner;
   readonly recipientIds: readonly string[];
   readonly dataKeys: DataKeySource;
   readonly compression: Compression;
@@ -96,6 +108,9 @@ export interface SealContext {
   readonly clock: () => number;
 }
 
+// Every name the bundle's other entries may take, in either form: the payload must not shadow one when extracted.
+const RESERVED_NAMES = new Set([MANIFEST_ENTRY, SIGNATURE_ENTRY, STATEMENT_ENTRY, STATEMENT_SIGNATURE_ENTRY, PROOF_ENTRY]);
+
 /**
  * Checks per-message options (name, content type, metadata, id) the way every seal does, so a
  * caller can refuse bad input before it opens files or connections. Throws CONFIG_INVALID.
@@ -103,7 +118,7 @@ export interface SealContext {
 export function checkMessageOptions(options: SealMessageOptions, limits: Partial<Limits> = {}): void {
   const name = options.name ?? 'payload';
   const contentType = options.contentType ?? 'application/octet-stream';
-  if (!isSafeEntryName(name) || name === 'manifest.cbor' || name === 'manifest.sig') {
+  if (!isSafeEntryName(name) || RESERVED_NAMES.has(name)) {
     throw new SealpostError('CONFIG_INVALID', `payload name ${JSON.stringify(name)} must be one path component of at most 100 bytes, without control or path characters`);
   }
   if (!isContentType(contentType)) throw new SealpostError('CONFIG_INVALID', 'contentType must be 1-255 printable ASCII characters');
@@ -174,8 +189,11 @@ export function createSealer(options: SealerOptions): Sealer {
       `${options.recipients.length} recipients exceed limits.maxRecipients (${limits.maxRecipients}), the most a receiver with ${limits.maxRecipients === DEFAULT_LIMITS.maxRecipients ? 'default' : 'these'} limits opens; raise it only when every receiver's limit is raised too`,
     );
   }
+  const clock = options.clock ?? Date.now;
+  const batching = options.batchSigning === true ? {} : options.batchSigning || undefined;
   const context: SealContext = {
     signer: options.signer,
+    manifestSigner: batching ? createBatchSigner(options.signer, batching, clock) : singleManifestSigner(options.signer),
     certificates,
     certificateDigests: certificateDigests(certificates),
     // Frozen: the manifest encoder may then encode this list once for every message.
@@ -184,20 +202,21 @@ export function createSealer(options: SealerOptions): Sealer {
     compression,
     frameSize,
     limits,
-    clock: options.clock ?? Date.now,
+    clock,
   };
   return {
     async seal(payload, messageOptions = {}) {
       const message = prepareMessage(context, messageOptions, payload.length);
       const manifest = message.manifestFor(createHash('sha256').update(payload).digest());
       const manifestBytes = encodeManifest(manifest);
-      const [signature, encryption] = await Promise.all([context.signer.sign(manifestBytes), prepareEncryption(context)]);
-      let bundle: Uint8Array[] = bundleParts({ payloadName: message.name, payload, manifest: manifestBytes, signature, certificates: context.certificates }, message.mtimeSeconds);
+      const [evidence, encryption] = await Promise.all([context.manifestSigner.sign(manifestBytes), prepareEncryption(context)]);
+      let bundle: Uint8Array[] = bundleParts({ payloadName: message.name, payload, manifest: manifestBytes, ...evidence, certificates: context.certificates }, message.mtimeSeconds);
       if (compression === 'gzip') bundle = [await gzipAsync(Buffer.concat(bundle))];
       const frames = encryptFrames(bundle, encryption.contentKey, encryption.header.hash, frameSize);
       return { id: manifest.id, envelope: Buffer.concat([encryption.header.bytes, ...frames]) };
     },
     sealStream: (source, size, messageOptions = {}) => sealStream(context, source, size, messageOptions),
     sealFile: (inPath, outPath, messageOptions = {}) => sealFile(context, inPath, outPath, messageOptions),
+    flush: () => context.manifestSigner.flush(),
   };
 }

@@ -1,0 +1,32 @@
+import { SealpostError, needs } from './errors.ts';
+import { decodeManifest } from './manifest.ts';
+import { DEFAULT_LIMITS, type Limits } from './limits.ts';
+import type { TrustStore } from './keys/types.ts';
+import type { Manifest } from './message.ts';
+import { decodeEvidence } from './batch/evidence.ts';
+import { verifyBatchEvidence } from './batch/verify.ts';
+
+/**
+ * Re-verifies a message's evidence from its bytes alone, as a store keeps them: the manifest
+ * decodes strictly, its sender is trusted with the algorithm configured for it, and what signs
+ * it verifies — a signature over the manifest, or a batch statement signature with the
+ * manifest's inclusion proof. Per-delivery checks (recipient, age) are not repeated; the caller
+ * compares the payload with the manifest's digest.
+ *
+ * @param evidence a `VerifiedMessage.signature`: DER, or the batch evidence encoding.
+ * @example
+ * ```ts
+ * const stored = await store.get(id)
+ * const manifest = await verifyEvidence(trust, stored.manifest, stored.signature)
+ * ```
+ */
+export async function verifyEvidence(trust: TrustStore, manifestBytes: Uint8Array, evidence: Uint8Array, limits: Limits = { ...DEFAULT_LIMITS, maxPayloadBytes: Number.MAX_SAFE_INTEGER }): Promise<Manifest> {
+  const manifest = decodeManifest(manifestBytes, limits);
+  const sender = await trust.sender(manifest.sender.keyId);
+  if (!sender) throw new SealpostError('UNTRUSTED_SENDER', `sender key ${manifest.sender.keyId} is not trusted`);
+  needs(sender.algorithm === manifest.sender.algorithm, 'ALGORITHM_MISMATCH', `sender key ${sender.keyId} is configured for ${sender.algorithm}, the manifest claims ${manifest.sender.algorithm}`);
+  const { signature, batch } = decodeEvidence(evidence);
+  if (batch) await verifyBatchEvidence(manifest, manifestBytes, sender, signature, batch);
+  else needs(await sender.verifier.verify(sender.keyId, sender.algorithm, manifestBytes, signature), 'SIGNATURE_INVALID');
+  return manifest;
+}
