@@ -9,6 +9,7 @@
  *   node packages/envelope/scripts/generate-vectors.ts                  every vector (and missing keys)
  *   node packages/envelope/scripts/generate-vectors.ts --only a,b       only the named vectors
  *   node packages/envelope/scripts/generate-vectors.ts --worked-example print FORMAT.md's worked example
+ *   node packages/envelope/scripts/generate-vectors.ts --batch-worked-example  print the batch form's worked example (section 15)
  *
  * Regenerating p256_rsa2048 changes its wrapped key and signature: paste the new
  * `--worked-example` output into FORMAT.md (the tests compare the two).
@@ -26,6 +27,8 @@ import { TAG_BYTES, decryptFrames, encryptFrames, frameNonce } from '../src/form
 import { DEFAULT_FRAME_SIZE, MAGIC, PREFIX_BYTES, VERSION, encodeHeader, parseHeader, type Compression, type EnvelopeHeader, type RecipientEntry } from '../src/format/header.ts';
 import { resolveLimits } from '../src/limits.ts';
 import { encodeManifest } from '../src/manifest.ts';
+import { decodeProof, decodeStatement, encodeProof, encodeStatement, type BatchStatement, type InclusionProof } from '../src/batch/statement.ts';
+import { buildTree, leafHash, nodeHash, type MerkleTree } from '../src/batch/tree.ts';
 import type { Manifest } from '../src/message.ts';
 import { certificateDigests, createLocalKeyWrapper, createLocalSigner, generateLocalKeyPair, localKeyId, parseCertificateChain, signingAlgorithmOf, toPrivateKey, toPublicKey, type LocalKeyType, type SigningAlgorithm } from '../src/index.ts';
 
@@ -119,6 +122,24 @@ export interface BuiltVector {
   readonly id: string;
 }
 
+/**
+ * The batch form (FORMAT.md section 15): the vector's manifest is leaf `index` of a batch of
+ * `count`; the other leaves are `leafHash(fixed("<name> leaf <j>"))`, or the same manifest again
+ * at `duplicateAt`. The statement is created 10 ms after the manifest.
+ */
+export interface BatchScenario {
+  readonly count: number;
+  readonly index: number;
+  readonly duplicateAt?: number;
+  /** Who signs the statement. @defaultValue the scenario's sender */
+  readonly signer?: KeyName;
+  // Hooks, each introducing the scenario's one defect.
+  readonly statement?: (s: BatchStatement) => BatchStatement;
+  readonly encodeStatement?: (s: BatchStatement) => Buffer;
+  readonly proof?: (p: InclusionProof, tree: MerkleTree) => InclusionProof;
+  readonly encodeProof?: (p: InclusionProof) => Buffer;
+}
+
 /** One vector: its inputs, its single defect (hooks), and what a reader must conclude. */
 export interface Scenario {
   readonly name: string;
@@ -146,6 +167,8 @@ export interface Scenario {
   readonly compression?: Compression;
   readonly frameSize?: number;
   readonly created?: number;
+  /** Sign in the batch form instead of with `manifest.sig`. */
+  readonly batch?: BatchScenario;
   /** Limits the reader applies instead of the defaults. */
   readonly limits?: Readonly<Record<string, number>>;
   /** The bundle must end exactly on a frame boundary (so the last frame is full). */
@@ -153,8 +176,9 @@ export interface Scenario {
   // Hooks, each introducing the scenario's one defect.
   readonly manifest?: (m: Manifest) => Manifest;
   readonly encodeManifest?: (m: Manifest) => Buffer;
-  readonly sign?: (manifest: Buffer, random: Randomness) => Promise<Uint8Array>;
-  readonly bundle?: (p: { payload: Buffer; manifest: Buffer; signature: Uint8Array; name: string; mtime: number }) => Buffer;
+  /** Makes `manifest.sig` over the manifest, or in the batch form `statement.sig` over the statement. */
+  readonly sign?: (signed: Buffer, random: Randomness) => Promise<Uint8Array>;
+  readonly bundle?: (p: { payload: Buffer; manifest: Buffer; signature: Uint8Array; batch?: { statement: Buffer; proof: Buffer }; name: string; mtime: number }) => Buffer;
   readonly plaintext?: (bundle: Buffer) => Buffer;
   readonly entries?: (entries: RecipientEntry[], dataKey: Buffer, random: Randomness) => Promise<RecipientEntry[]> | RecipientEntry[];
   readonly commitment?: (commitment: Buffer) => Buffer;
@@ -197,10 +221,12 @@ export async function buildVector(s: Scenario, random: Randomness): Promise<Buil
   };
   if (s.manifest) manifest = s.manifest(manifest);
   const manifestBytes = s.encodeManifest ? s.encodeManifest(manifest) : Buffer.from(encodeManifest(manifest));
-  const signature = s.sign ? await s.sign(manifestBytes, random) : await random.sign(sender, manifestBytes);
+  const batch = s.batch ? batchEntries(s, s.batch, manifestBytes, created) : undefined;
+  const signed = batch?.statement ?? manifestBytes;
+  const signature = s.sign ? await s.sign(signed, random) : await random.sign(s.batch?.signer ?? sender, signed);
   const bundle = s.bundle
-    ? s.bundle({ payload, manifest: manifestBytes, signature, name, mtime })
-    : Buffer.concat(bundleParts({ payloadName: name, payload, manifest: manifestBytes, signature, certificates: certificatesOf(s.certificates ?? []) }, mtime));
+    ? s.bundle({ payload, manifest: manifestBytes, signature, ...(batch ? { batch } : {}), name, mtime })
+    : Buffer.concat(bundleParts({ payloadName: name, payload, manifest: manifestBytes, signature, ...(batch ? { batch } : {}), certificates: certificatesOf(s.certificates ?? []) }, mtime));
   const compression = s.compression ?? 'none';
   const plaintext = s.plaintext ? s.plaintext(bundle) : compression === 'gzip' ? await random.gzip(bundle) : bundle;
   const frameSize = s.frameSize ?? DEFAULT_FRAME_SIZE;
@@ -221,6 +247,25 @@ export async function buildVector(s: Scenario, random: Randomness): Promise<Buil
   const written = s.tamperHeader ? encodeHeader(s.tamperHeader(fields)).bytes : header;
   const envelope = Buffer.concat([written, frames]);
   return { envelope: s.edit ? s.edit(envelope) : envelope, bundle, dataKey, payload, id };
+}
+
+/** The batch form's statement and proof for a scenario's manifest. */
+function batchEntries(s: Scenario, b: BatchScenario, manifest: Buffer, created: number): { statement: Buffer; proof: Buffer } {
+  const leaves = Array.from({ length: b.count }, (_, j) => (j === b.index || j === b.duplicateAt ? leafHash(manifest) : leafHash(fixed(`${s.name} leaf ${j}`))));
+  const tree = buildTree(leaves);
+  const signer = b.signer ?? s.sender ?? 'ec-p256';
+  let statement: BatchStatement = { root: tree.root, count: b.count, sender: { keyId: keyIdOf(signer), algorithm: signingAlgorithmOf(publicKey(signer)) }, created: created + 10 };
+  if (b.statement) statement = b.statement(statement);
+  let proof: InclusionProof = { index: b.index, path: tree.paths[b.index]! };
+  if (b.proof) proof = b.proof(proof, tree);
+  return {
+    statement: b.encodeStatement ? b.encodeStatement(statement) : encodeStatement(statement),
+    proof: b.encodeProof ? b.encodeProof(proof) : encodeProof(proof),
+  };
+}
+
+function statementMap(st: BatchStatement): Record<string, CborValue> {
+  return { count: st.count, created: st.created, root: st.root, sender: { alg: st.sender.algorithm, kid: st.sender.keyId }, type: 'sealpost batch statement v1' };
 }
 
 /** Prefix (magic, version, length) before hand-made header CBOR. */
@@ -351,6 +396,12 @@ export const SCENARIOS: readonly Scenario[] = [
   { name: 'metadata', comment: 'signed metadata', expect: 'success', metadata: { 'order-id': '4711', 'tenant': 'acme', 'note.text': 'grüße, 🙂' } },
   { name: 'utf8_name_edge', comment: 'payload name ending in U+200B ZERO WIDTH SPACE and starting with U+180E MONGOLIAN VOWEL SEPARATOR: neither is white space', expect: 'success', payloadName: '\u180enote\u200b', contentType: 'text/plain', payload: Buffer.from('edge\n') },
   { name: 'utf8_name', comment: 'payload name with non-ASCII characters and an inner space', expect: 'success', payloadName: 'résumé 2026.txt', contentType: 'text/plain; charset=utf-8', payload: Buffer.from('Grüße\n') },
+  { name: 'batch_of_one', comment: 'batch form: a batch of one; the root is the leaf and the proof is empty', expect: 'success', batch: { count: 1, index: 0 } },
+  { name: 'batch_of_two', comment: 'batch form: leaf 1 of a batch of two; the proof is leaf 0', expect: 'success', batch: { count: 2, index: 1 } },
+  { name: 'batch_odd_count', comment: 'batch form: leaf 6, the last, of a batch of seven; the proof is the node of leaves 4-5, then of 0-3', expect: 'success', batch: { count: 7, index: 6 } },
+  { name: 'batch_p521', comment: 'batch form: P-521 sender (statement signed with ECDSA_SHA_512), leaf 2 of 5', expect: 'success', sender: 'ec-p521', batch: { count: 5, index: 2 } },
+  { name: 'batch_gzip', comment: 'batch form inside a gzip-compressed bundle, leaf 0 of 3', expect: 'success', compression: 'gzip', batch: { count: 3, index: 0 } },
+  { name: 'batch_duplicate_leaf', comment: 'batch form: the same manifest is leaves 1 and 2 of four; this copy is leaf 2. Both proofs verify: one message (one id), which replay detection deduplicates', expect: 'success', batch: { count: 4, index: 2, duplicateAt: 1 } },
 
   // Prefix and header: checked before any cryptography.
   { name: 'prefix_bad_magic', comment: 'first byte of the magic changed', expect: 'error FORMAT_MAGIC', edit: (e) => Buffer.concat([Buffer.from('X'), e.subarray(1)]) },
@@ -418,6 +469,25 @@ export const SCENARIOS: readonly Scenario[] = [
   { name: 'sender_algorithm_mismatch', comment: 'P-256 key trusted for ECDSA_SHA_256; the manifest claims ECDSA_SHA_384', expect: 'error ALGORITHM_MISMATCH', manifest: (m) => ({ ...m, sender: { ...m.sender, algorithm: 'ECDSA_SHA_384' as SigningAlgorithm } }) },
   { name: 'signature_invalid', comment: 'signature by the right key over other bytes', expect: 'error SIGNATURE_INVALID', sign: (_m, random) => random.sign('ec-p256', Buffer.from('other bytes')) },
   { name: 'signature_forged', comment: 'manifest names the trusted key but is signed by another P-256 key', expect: 'error SIGNATURE_INVALID', sign: (m, random) => random.sign('ec-p256-stranger', m) },
+
+  // Batch form: statement and inclusion proof (FORMAT.md section 15).
+  { name: 'batch_proof_other_leaf', comment: 'leaf 1 of 4 carries the index and path of leaf 2', expect: 'error BATCH_PROOF_INVALID', batch: { count: 4, index: 1, proof: (_p, tree) => ({ index: 2, path: tree.paths[2]! }) } },
+  { name: 'batch_proof_wrong_index', comment: 'leaf 1 of 4 with its own path but index 0', expect: 'error BATCH_PROOF_INVALID', batch: { count: 4, index: 1, proof: (p) => ({ ...p, index: 0 }) } },
+  { name: 'batch_proof_truncated', comment: 'leaf 1 of 5: the last of its three path hashes dropped', expect: 'error BATCH_PROOF_INVALID', batch: { count: 5, index: 1, proof: (p) => ({ ...p, path: p.path.slice(0, -1) }) } },
+  { name: 'batch_proof_extended', comment: 'leaf 1 of 5: the root appended to its path as a fourth hash', expect: 'error BATCH_PROOF_INVALID', batch: { count: 5, index: 1, proof: (p, tree) => ({ ...p, path: [...p.path, tree.root] }) } },
+  { name: 'batch_index_out_of_range', comment: 'leaf 3 of 4 claims index 4, with its own path', expect: 'error BATCH_PROOF_INVALID', batch: { count: 4, index: 3, proof: (p) => ({ ...p, index: 4 }) } },
+  { name: 'batch_count_mismatch', comment: 'leaf 6 of a tree of seven; the signed statement says eight leaves, for which leaf 6 needs a path of three hashes, not two', expect: 'error BATCH_PROOF_INVALID', batch: { count: 7, index: 6, statement: (st) => ({ ...st, count: 8 }) } },
+  { name: 'batch_sender_untrusted', comment: 'manifest and statement by a key the reader does not trust', expect: 'error UNTRUSTED_SENDER', sender: 'ec-p256-stranger', trusted: ['ec-p256'], batch: { count: 2, index: 0 } },
+  { name: 'batch_statement_other_key', comment: 'manifest by the trusted P-256 key; the statement names and is signed by another trusted key', expect: 'error BATCH_STATEMENT_MISMATCH', trusted: ['ec-p256', 'ec-p256-stranger'], batch: { count: 2, index: 0, signer: 'ec-p256-stranger' } },
+  { name: 'batch_statement_algorithm_mismatch', comment: 'P-256 key trusted for ECDSA_SHA_256; the statement (signed by it) claims ECDSA_SHA_384', expect: 'error ALGORITHM_MISMATCH', batch: { count: 2, index: 0, statement: (st) => ({ ...st, sender: { ...st.sender, algorithm: 'ECDSA_SHA_384' } }) } },
+  { name: 'batch_signature_forged', comment: 'the statement names the trusted key but is signed by another P-256 key', expect: 'error SIGNATURE_INVALID', batch: { count: 2, index: 0 }, sign: (st, random) => random.sign('ec-p256-stranger', st) },
+  { name: 'batch_signature_invalid', comment: 'statement.sig by the trusted key over other bytes', expect: 'error SIGNATURE_INVALID', batch: { count: 2, index: 0 }, sign: (_st, random) => random.sign('ec-p256', Buffer.from('other bytes')) },
+  { name: 'batch_statement_unknown_field', comment: 'signed statement with an extra field "note"', expect: 'error BATCH_INVALID', batch: { count: 2, index: 0, encodeStatement: (st) => enc({ ...statementMap(st), note: 'x' }) } },
+  { name: 'batch_statement_unsorted_keys', comment: 'signed statement with keys in alphabetical order', expect: 'error FORMAT_NONCANONICAL', batch: { count: 2, index: 0, encodeStatement: (st) => { const f = statementMap(st); return mapOf(Object.keys(f).sort().map((k) => [k, enc(f[k]!)])); } } },
+  { name: 'batch_statement_zero_count', comment: 'signed statement with count 0', expect: 'error BATCH_INVALID', batch: { count: 1, index: 0, statement: (st) => ({ ...st, count: 0 }) } },
+  { name: 'batch_proof_short_hash', comment: 'leaf 0 of 2 with its path hash cut to 31 bytes', expect: 'error BATCH_INVALID', batch: { count: 2, index: 0, proof: (p) => ({ ...p, path: [p.path[0]!.subarray(0, 31)] }) } },
+  { name: 'tar_batch_missing_proof', comment: 'batch form without proof.cbor: the bundle ends after statement.sig', expect: 'error BUNDLE_INVALID', batch: { count: 2, index: 0 }, bundle: ({ payload, manifest, signature, batch, name, mtime }) => tarOf([[name, payload], ['manifest.cbor', manifest], ['statement.cbor', batch!.statement], ['statement.sig', signature]], mtime) },
+  { name: 'tar_batch_payload_named_proof', comment: 'batch form with a payload named proof.cbor (signed with that name): extracting would overwrite one with the other', expect: 'error BUNDLE_INVALID', payloadName: 'proof.cbor', batch: { count: 2, index: 0 } },
 
   // Payload, recipients, age.
   { name: 'payload_digest_mismatch', comment: 'signed digest is of other bytes', expect: 'error PAYLOAD_MISMATCH', manifest: (m) => ({ ...m, payload: { ...m.payload, sha256: fixed('other payload') } }) },
@@ -591,6 +661,75 @@ export function workedExample(vectorName: string, envelope: Buffer, dataKey: Buf
   ].join('\n');
 }
 
+/** The vector FORMAT.md's batch worked example (section 15) is taken from. */
+export const BATCH_WORKED_EXAMPLE_VECTOR = 'batch_odd_count';
+
+/** The entries of a bundle by name, read leniently (any count, no checks). */
+function tarEntries(bundle: Buffer): Map<string, Buffer> {
+  const entries = new Map<string, Buffer>();
+  for (let at = 0; at + BLOCK <= bundle.length && bundle[at] !== 0; ) {
+    const name = bundle.toString('utf8', at, bundle.indexOf(0, at));
+    const size = Number.parseInt(bundle.toString('latin1', at + 124, at + 135), 8);
+    entries.set(name, bundle.subarray(at + BLOCK, at + BLOCK + size));
+    at += BLOCK + Math.ceil(size / BLOCK) * BLOCK;
+  }
+  return entries;
+}
+
+/** The generated part of FORMAT.md's batch worked example: statement, proof and the proof computation, step by step. */
+export function batchWorkedExample(vectorName: string, envelope: Buffer, dataKey: Buffer): string {
+  const entries = tarEntries(decryptVector(envelope, dataKey).bundle);
+  const manifest = entries.get('manifest.cbor')!;
+  const statementBytes = entries.get('statement.cbor')!;
+  const proofBytes = entries.get('proof.cbor')!;
+  const statementLines: DumpLine[] = [];
+  annotateCbor(statementLines, statementBytes, 0, 0, 0);
+  const proofLines: DumpLine[] = [];
+  annotateCbor(proofLines, proofBytes, 0, 0, 0);
+  const statement = decodeStatement(statementBytes);
+  const proof = decodeProof(proofBytes);
+  const leaf = leafHash(manifest);
+  const steps = [`leaf = SHA-256(00 || manifest.cbor) = ${hex(leaf)}`, `fn = ${proof.index}, sn = count - 1 = ${statement.count - 1}, r = leaf`];
+  let fn = proof.index;
+  let sn = statement.count - 1;
+  let r = leaf;
+  proof.path.forEach((p, i) => {
+    if (fn % 2 === 1 || fn === sn) {
+      r = nodeHash(p, r);
+      steps.push(`path[${i}]: fn = ${fn} ${fn % 2 === 1 ? 'is odd' : '= sn'}: r = SHA-256(01 || path[${i}] || r) = ${hex(r)}`);
+      if (fn % 2 === 0) {
+        while (fn % 2 === 0 && fn !== 0) {
+          fn /= 2;
+          sn = Math.floor(sn / 2);
+        }
+        steps.push(`         shift while fn is even and not 0: fn = ${fn}, sn = ${sn}`);
+      }
+    } else {
+      r = nodeHash(r, p);
+      steps.push(`path[${i}]: fn = ${fn} is even and below sn: r = SHA-256(01 || r || path[${i}]) = ${hex(r)}`);
+    }
+    fn = Math.floor(fn / 2);
+    sn = Math.floor(sn / 2);
+    steps.push(`         shift once: fn = ${fn}, sn = ${sn}`);
+  });
+  steps.push(`end: sn = ${sn}, and r ${r.equals(Buffer.from(statement.root)) ? 'equals' : 'DIFFERS FROM'} statement.root`);
+  return [
+    `Vector \`${vectorName}\`: leaf ${proof.index} of a batch of ${statement.count}, signed by the P-256 test key.`,
+    '',
+    `\`statement.cbor\` (${statementBytes.length} bytes):`,
+    '',
+    indentBlock(formatLines(statementLines)),
+    '',
+    `\`proof.cbor\` (${proofBytes.length} bytes):`,
+    '',
+    indentBlock(formatLines(proofLines)),
+    '',
+    'The proof computation (15.6, step 4), hashes in hex:',
+    '',
+    indentBlock(steps.join('\n')),
+  ].join('\n');
+}
+
 async function ensureKeys(): Promise<void> {
   mkdirSync(KEYS_DIR, { recursive: true });
   for (const [name, type] of Object.entries(KEY_SPECS)) {
@@ -618,6 +757,11 @@ export function readVectorFile(name: string): { fields: Map<string, string[]>; e
 export const WORKED_EXAMPLE_VECTOR = 'p256_rsa2048';
 
 async function main(args: string[]): Promise<void> {
+  if (args[0] === '--batch-worked-example') {
+    const { fields, envelope } = readVectorFile(BATCH_WORKED_EXAMPLE_VECTOR);
+    console.log(batchWorkedExample(BATCH_WORKED_EXAMPLE_VECTOR, envelope, Buffer.from(fields.get('data key')![0]!, 'hex')));
+    return;
+  }
   if (args[0] === '--worked-example') {
     const { fields, envelope } = readVectorFile(WORKED_EXAMPLE_VECTOR);
     console.log(workedExample(WORKED_EXAMPLE_VECTOR, envelope, Buffer.from(fields.get('data key')![0]!, 'hex')));

@@ -28,7 +28,7 @@ export { encodeStatement, decodeStatement, encodeProof, decodeProof, STATEMENT_T
 export { encodeEvidence, decodeEvidence } from './batch/evidence.ts';
 export { createStatementCache, type StatementCache, type StatementCacheOptions } from './batch/statement-cache.ts';
 export type { BatchSigningOptions } from './batch/batch-signer.ts';
-export { verifyEvidence } from './verify-evidence.ts';
+export { verifyEvidence, verifySignedBy } from './verify-evidence.ts';
 export { createSealer, checkMessageOptions, type Sealer, type SealerOptions, type SealMessageOptions, type SealedEnvelope } from './seal/sealer.ts';
 export type { SealStreamResult, SealFileResult } from './seal/seal-stream.ts';
 export { createOpener, type Opener, type OpenerOptions } from './open/opener.ts';

@@ -45,7 +45,7 @@ export interface VerifiedMessage {
   readonly manifestBytes: Uint8Array;
   /**
    * What signs `manifestBytes`: the DER ECDSA signature (`manifest.sig`), or for a batch-signed
-   * message the batch evidence encoding of FORMAT.md 14.8 (statement, its signature and the
+   * message the batch evidence encoding of FORMAT.md 15.8 (statement, its signature and the
    * proof), one byte string either way so a store keeps it in one column.
    */
   readonly signature: Uint8Array;

@@ -1,7 +1,7 @@
 import { SealpostError, needs } from './errors.ts';
 import { decodeManifest } from './manifest.ts';
 import { DEFAULT_LIMITS, type Limits } from './limits.ts';
-import type { TrustStore } from './keys/types.ts';
+import type { TrustedSender, TrustStore } from './keys/types.ts';
 import type { Manifest } from './message.ts';
 import { decodeEvidence } from './batch/evidence.ts';
 import { verifyBatchEvidence } from './batch/verify.ts';
@@ -25,8 +25,18 @@ export async function verifyEvidence(trust: TrustStore, manifestBytes: Uint8Arra
   const sender = await trust.sender(manifest.sender.keyId);
   if (!sender) throw new SealpostError('UNTRUSTED_SENDER', `sender key ${manifest.sender.keyId} is not trusted`);
   needs(sender.algorithm === manifest.sender.algorithm, 'ALGORITHM_MISMATCH', `sender key ${sender.keyId} is configured for ${sender.algorithm}, the manifest claims ${manifest.sender.algorithm}`);
+  await verifySignedBy(sender, manifest, manifestBytes, evidence);
+  return manifest;
+}
+
+/**
+ * Checks that stored evidence (a `VerifiedMessage.signature`: DER, or the batch evidence
+ * encoding) signs `manifestBytes` for `sender`, a sender the caller has already found trusted
+ * with the manifest's algorithm [`SIGNATURE_INVALID`, and in the batch form the codes of
+ * FORMAT.md 15.6].
+ */
+export async function verifySignedBy(sender: TrustedSender, manifest: Manifest, manifestBytes: Uint8Array, evidence: Uint8Array): Promise<void> {
   const { signature, batch } = decodeEvidence(evidence);
   if (batch) await verifyBatchEvidence(manifest, manifestBytes, sender, signature, batch);
   else needs(await sender.verifier.verify(sender.keyId, sender.algorithm, manifestBytes, signature), 'SIGNATURE_INVALID');
-  return manifest;
 }

@@ -7,7 +7,7 @@ import { parseBundle } from '../src/bundle/bundle.ts';
 import { MAGIC, PREFIX_BYTES } from '../src/format/header.ts';
 import { resolveLimits } from '../src/limits.ts';
 import { combineTrustStores, createCertificateTrustStore, createLocalKeyUnwrapper, createLocalTrustedSender, createOpener, createStaticCrlSource, createTrustStore, localKeyId, toPublicKey } from '../src/index.ts';
-import { SCENARIOS, VECTORS_ROOT, WORKED_EXAMPLE_VECTOR, buildVector, decryptVector, workedExample, type KeyName, type Randomness } from '../scripts/generate-vectors.ts';
+import { BATCH_WORKED_EXAMPLE_VECTOR, SCENARIOS, VECTORS_ROOT, WORKED_EXAMPLE_VECTOR, batchWorkedExample, buildVector, decryptVector, workedExample, type KeyName, type Randomness } from '../scripts/generate-vectors.ts';
 import { codeOf } from './support/keys.ts';
 import { tempDir } from './support/tools.ts';
 
@@ -191,5 +191,20 @@ describe("FORMAT.md's worked example", () => {
     const opened = await openerFor(v).open(v.envelope);
     expect(firstDifference(dumpAfter('`manifest.cbor`'), opened.manifestBytes)).toBe(-1);
     expect(firstDifference(dumpAfter("The payload's tar header"), bundle.subarray(0, 512))).toBe(-1);
+  });
+});
+
+describe("FORMAT.md's batch worked example (section 15.12)", () => {
+  const format = readFileSync(join(VECTORS_ROOT, '..', 'FORMAT.md'), 'utf8');
+  const begin = '<!-- begin generated: batch worked example -->';
+  const end = '<!-- end generated: batch worked example -->';
+
+  it('is the generator output for the committed vector (node packages/envelope/scripts/generate-vectors.ts --batch-worked-example)', () => {
+    const v = vectors.find((x) => x.name === BATCH_WORKED_EXAMPLE_VECTOR)!;
+    expect(format.includes(begin) && format.includes(end)).toBe(true);
+    const generated = format.slice(format.indexOf(begin) + begin.length, format.indexOf(end)).trim();
+    const expected = batchWorkedExample(BATCH_WORKED_EXAMPLE_VECTOR, v.envelope, v.dataKey).trim();
+    expect(generated).toBe(expected);
+    expect(expected).toContain('r equals statement.root');
   });
 });

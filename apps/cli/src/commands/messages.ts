@@ -1,7 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { Command } from 'commander';
-import { DEFAULT_LIMITS, SealpostError, checkCertificateBinding, combineTrustStores, createTrustStore, decodeManifest, describeCertificate } from '@sealpost/envelope';
+import { DEFAULT_LIMITS, SealpostError, checkCertificateBinding, combineTrustStores, createTrustStore, decodeEvidence, decodeManifest, describeCertificate, verifySignedBy } from '@sealpost/envelope';
 import { resolveAll, resolveCertificateTrust, resolveTrustedSenders } from '@sealpost/key-refs';
 import type { MessageStore } from '@sealpost/store';
 import { assertWritable } from '../files.ts';
@@ -75,7 +75,7 @@ export function messagesCommand(): Command {
   );
   messages.addCommand(
     new Command('verify')
-      .description('Re-verify a stored message from its stored manifest and signature alone: evidence that stands up later')
+      .description('Re-verify a stored message from its stored manifest and signature (or batch statement and proof) alone: evidence that stands up later')
       .argument('<id>')
       .option(...storeOption)
       .option('--trust <ref>', 'trusted sender key (repeatable): public key file, directory, or kms:KEY', collect)
@@ -97,7 +97,7 @@ export function messagesCommand(): Command {
         const sender = await trust.sender(manifest.sender.keyId, { certificates: m.certificates, created: manifest.created });
         if (!sender) throw new SealpostError('UNTRUSTED_SENDER', `sender key ${manifest.sender.keyId} is not among the --trust keys and has no certificate chain`);
         if (sender.algorithm !== manifest.sender.algorithm) throw new SealpostError('ALGORITHM_MISMATCH');
-        if (!(await sender.verifier.verify(sender.keyId, sender.algorithm, m.manifest, m.signature))) throw new SealpostError('SIGNATURE_INVALID');
+        await verifySignedBy(sender, manifest, m.manifest, m.signature);
         const digest = createHash('sha256').update(m.payload).digest();
         if (m.payload.length !== manifest.payload.size || !timingSafeEqual(digest, manifest.payload.sha256)) throw new SealpostError('PAYLOAD_MISMATCH', 'the stored payload differs from the signed digest');
         createOutput(Boolean(options.json)).result(
@@ -113,13 +113,16 @@ export function messagesCommand(): Command {
       .argument('<id>')
       .requiredOption('--out <file>', 'payload file')
       .option(...storeOption)
-      .option('--evidence <prefix>', 'also write <prefix>.manifest.cbor, <prefix>.manifest.sig (checkable with openssl dgst -verify) and the sender chain as <prefix>.cert-0.der, ...')
+      .option('--evidence <prefix>', 'also write <prefix>.manifest.cbor and <prefix>.manifest.sig (or for a batch-signed message <prefix>.statement.cbor, <prefix>.statement.sig and <prefix>.proof.cbor; checkable with openssl dgst -verify) and the sender chain as <prefix>.cert-0.der, ...')
       .option('--force', 'overwrite existing files')
       .action(async (id: string, options: { store: string; out: string; evidence?: string; force?: boolean }) => {
         const m = await withStore(options.store, (store) => mustGet(store, id));
         const files: [string, Uint8Array][] = [[options.out, m.payload]];
         if (options.evidence) {
-          files.push([`${options.evidence}.manifest.cbor`, m.manifest], [`${options.evidence}.manifest.sig`, m.signature]);
+          const { signature, batch } = decodeEvidence(m.signature);
+          files.push([`${options.evidence}.manifest.cbor`, m.manifest]);
+          if (batch) files.push([`${options.evidence}.statement.cbor`, batch.statement], [`${options.evidence}.statement.sig`, signature], [`${options.evidence}.proof.cbor`, batch.proof]);
+          else files.push([`${options.evidence}.manifest.sig`, signature]);
           m.certificates.forEach((der, i) => files.push([`${options.evidence}.cert-${i}.der`, der]));
         }
         for (const [path] of files) await assertWritable(path, Boolean(options.force));

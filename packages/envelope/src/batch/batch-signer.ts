@@ -32,7 +32,7 @@ interface Waiting {
 }
 
 /**
- * The batch form (FORMAT.md section 14): collects manifests until `maxMessages` are waiting or
+ * The batch form (FORMAT.md section 15): collects manifests until `maxMessages` are waiting or
  * the first has waited `maxDelayMs`, builds the Merkle tree of their leaves, signs one batch
  * statement with `signer` (one KMS Sign for the whole batch) and gives each manifest the
  * statement, the signature and its own inclusion proof. A failed Sign fails every manifest of

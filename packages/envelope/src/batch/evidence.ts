@@ -9,7 +9,7 @@ import { MAX_PROOF_BYTES, MAX_STATEMENT_BYTES } from './statement.ts';
  * One value for what signs a manifest, in either form, where a single byte string is stored
  * (a message store's `signature` column): the DER signature itself for the single form, and for
  * the batch form the deterministic CBOR map `{ proof, signature, statement }` of the three entries'
- * bytes (FORMAT.md 14.8). The two never collide: DER starts with 0x30, the map with 0xa3.
+ * bytes (FORMAT.md 15.8). The two never collide: DER starts with 0x30, the map with 0xa3.
  */
 export function encodeEvidence(signature: Uint8Array, batch?: BatchParts): Uint8Array {
   if (!batch) return signature;

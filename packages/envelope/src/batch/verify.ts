@@ -8,7 +8,7 @@ import type { StatementCache } from './statement-cache.ts';
 import { leafHash, rootFromProof } from './tree.ts';
 
 /**
- * The batch form's signature check (FORMAT.md 14.6), after the manifest's sender is known to be
+ * The batch form's signature check (FORMAT.md 15.6), after the manifest's sender is known to be
  * trusted with its configured algorithm: statement and proof decode strictly; the statement
  * names the manifest's sender key and the configured algorithm; the proof leads from the
  * manifest's leaf to the signed root; the statement's signature verifies with the trusted key

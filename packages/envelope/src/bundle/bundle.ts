@@ -6,7 +6,7 @@ import { BLOCK, entryBytes, isZero, readHeader, writeHeader } from './ustar.ts';
 /** Tar entry names of the signed manifest and its signature. */
 export const MANIFEST_ENTRY = 'manifest.cbor';
 export const SIGNATURE_ENTRY = 'manifest.sig';
-/** Tar entry names of the batch form (FORMAT.md section 14), in place of `manifest.sig`. */
+/** Tar entry names of the batch form (FORMAT.md section 15), in place of `manifest.sig`. */
 export const STATEMENT_ENTRY = 'statement.cbor';
 export const STATEMENT_SIGNATURE_ENTRY = 'statement.sig';
 export const PROOF_ENTRY = 'proof.cbor';

@@ -30,7 +30,7 @@ export interface OpenerOptions {
   /** Cache of unwrapped data keys; `false` unwraps every message. @defaultValue \{ maxEntries: 1000, ttlMs: 600000 \} */
   readonly dataKeyCache?: DataKeyCacheOptions | false;
   /**
-   * Cache of verified batch statements (FORMAT.md 14.7): the second to the last message of a
+   * Cache of verified batch statements (FORMAT.md 15.7): the second to the last message of a
    * batch cost a few hashes instead of a signature verification. `false` verifies every
    * statement signature. @defaultValue \{ maxEntries: 1000, ttlMs: 600000 \}
    */

@@ -47,7 +47,7 @@ export interface SealerOptions {
    */
   readonly limits?: Partial<Limits>;
   /**
-   * Sign manifests in batches (FORMAT.md section 14): one signature (one KMS Sign) covers up to
+   * Sign manifests in batches (FORMAT.md section 15): one signature (one KMS Sign) covers up to
    * `maxMessages` messages sealed within `maxDelayMs`, and each envelope carries the signed batch
    * statement and its own inclusion proof. `true` uses the default bounds.
    * @defaultValue false: one signature per message
