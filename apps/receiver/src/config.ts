@@ -53,6 +53,8 @@ export const SETTINGS = {
   maxRecipients: { env: 'SEALPOST_MAX_RECIPIENTS', default: 16, schema: int(1, 1024), help: 'Most recipients per message' },
   dataKeyCacheEntries: { env: 'SEALPOST_DATA_KEY_CACHE_ENTRIES', default: 1000, schema: int(0, 1_000_000), help: 'Unwrapped data keys kept (0 disables the cache)' },
   dataKeyCacheTtl: { env: 'SEALPOST_DATA_KEY_CACHE_TTL', default: '10m', schema: duration(false), help: 'How long an unwrapped data key is kept' },
+  statementCacheEntries: { env: 'SEALPOST_STATEMENT_CACHE_ENTRIES', default: 1000, schema: int(0, 1_000_000), help: 'Verified batch statements kept, so one signature check serves a whole batch (0 disables the cache)' },
+  statementCacheTtl: { env: 'SEALPOST_STATEMENT_CACHE_TTL', default: '10m', schema: duration(false), help: 'How long a verified batch statement is kept' },
   kmsVerify: { env: 'SEALPOST_KMS_VERIFY', default: 'local', schema: z.enum(['local', 'kms']), help: "KMS sender keys: verify locally with the cached public key ('local', no KMS call per message) or with the KMS Verify API ('kms')" },
 } as const;
 

@@ -26,6 +26,7 @@ export async function createOpenerFromConfig(config: ReceiverConfig, metrics: Re
     maxAgeMs: config.maxAge,
     maxClockSkewMs: config.maxClockSkew ?? 0,
     dataKeyCache: config.dataKeyCacheEntries > 0 ? { maxEntries: config.dataKeyCacheEntries, ttlMs: config.dataKeyCacheTtl ?? 600_000 } : false,
+    statementCache: config.statementCacheEntries > 0 ? { maxEntries: config.statementCacheEntries, ttlMs: config.statementCacheTtl ?? 600_000 } : false,
   });
 }
 

@@ -1,4 +1,4 @@
-import { SealpostError, createSealer, type DataKeyReuse, type KeyWrapper, type SealMessageOptions, type Signer } from '@sealpost/envelope';
+import { SealpostError, createSealer, type BatchSigningOptions, type DataKeyReuse, type KeyWrapper, type SealMessageOptions, type Signer } from '@sealpost/envelope';
 import type { TransportSender } from '@sealpost/transport';
 
 /** Options for {@link createSender}. */
@@ -8,7 +8,15 @@ export interface SenderOptions {
   readonly transport: TransportSender;
   /** Reuse wrapped data keys across messages (see the envelope package). @defaultValue true */
   readonly dataKeyReuse?: DataKeyReuse | boolean;
-  /** Messages sealed at once by `sendMany`. @defaultValue 16 */
+  /**
+   * Sign in batches: one signature (one KMS Sign) for up to `maxMessages` messages sealed within
+   * `maxDelayMs`; each envelope carries the signed batch statement and its own inclusion proof
+   * (FORMAT.md section 14). `sendMany` and concurrent `send` calls fill the batches. A failed
+   * batch Sign fails every message of the batch with that error. `true` uses the default bounds.
+   * @defaultValue false: one signature per message
+   */
+  readonly batchSigning?: BatchSigningOptions | boolean;
+  /** Messages sealed at once by `sendMany` (1 to 65,536). @defaultValue 16, or `batchSigning.maxMessages` (256) when batching */
   readonly concurrency?: number;
 }
 
@@ -46,9 +54,16 @@ const BATCHES_IN_FLIGHT = 2;
  * ```
  */
 export function createSender(options: SenderOptions): Sender {
-  const concurrency = options.concurrency ?? 16;
-  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 1024) throw new SealpostError('CONFIG_INVALID', 'concurrency must be between 1 and 1024');
-  const sealer = createSealer({ signer: options.signer, recipients: options.recipients, dataKeyReuse: options.dataKeyReuse ?? true });
+  const batching = options.batchSigning === true ? {} : options.batchSigning || undefined;
+  // A batch fills only from seals in flight together: batching seals a batch's worth at once.
+  const concurrency = options.concurrency ?? (batching ? (batching.maxMessages ?? 256) : 16);
+  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 65_536) throw new SealpostError('CONFIG_INVALID', 'concurrency must be between 1 and 65536');
+  const sealer = createSealer({
+    signer: options.signer,
+    recipients: options.recipients,
+    dataKeyReuse: options.dataKeyReuse ?? true,
+    ...(batching ? { batchSigning: batching } : {}),
+  });
   const { transport } = options;
   let closing: Promise<void> | undefined;
   const asError = (error: unknown) => (error instanceof SealpostError ? error : new SealpostError('INTERNAL_ERROR', String(error), { cause: error }));
@@ -97,11 +112,14 @@ export function createSender(options: SenderOptions): Sender {
         );
         // Backpressure: at most `concurrency` seals in flight before the batches go out.
         if (pending.length >= concurrency) {
+          // Nothing more joins these seals' signing batch until they finish: sign it now.
+          sealer.flush();
           await Promise.all(pending);
           pending = [];
           await flush(false);
         }
       }
+      sealer.flush();
       await Promise.all(pending);
       await flush(true);
       return results;

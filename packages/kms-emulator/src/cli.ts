@@ -4,10 +4,11 @@
  * Prints one line with the URL once it is listening.
  */
 import { parseArgs } from 'node:util';
-import { startKmsEmulator } from './index.ts';
+import { parseQuotas, startKmsEmulator } from './index.ts';
 
 const USAGE = `usage: kms-emulator [--port N] [--host 127.0.0.1] [--region us-east-1]
                     [--latency-ms N] [--throttle-rate R] [--throttle-every N] [--failure-rate R]
+                    [--quota ecc=300,rsa=500]
 
   --port N            port to listen on, 0 picks a free one (default 4599)
   --host ADDR         address to bind (default 127.0.0.1)
@@ -17,8 +18,12 @@ const USAGE = `usage: kms-emulator [--port N] [--host 127.0.0.1] [--region us-ea
   --throttle-rate R   fraction of calls (0-1) answered with ThrottlingException
   --throttle-every N  answer every Nth call with ThrottlingException
   --failure-rate R    fraction of calls (0-1) answered with HTTP 500 KMSInternalException
+  --quota KIND=RATE   request-rate quota per key type (ecc, rsa, symmetric), requests per
+                      second, shared by Sign, Verify, GetPublicKey, Encrypt, Decrypt and
+                      GenerateDataKey as KMS meters them; over it: ThrottlingException
 
-Faults and call counters can also be changed at runtime: POST /__emulator/faults (JSON),
+Faults, quotas and call counters can also be changed at runtime: POST /__emulator/faults and
+POST /__emulator/quotas (JSON),
 GET /__emulator/calls, POST /__emulator/reset-calls.`;
 
 function fail(message: string): never {
@@ -37,6 +42,7 @@ try {
       'throttle-rate': { type: 'string', default: '0' },
       'throttle-every': { type: 'string', default: '0' },
       'failure-rate': { type: 'string', default: '0' },
+      quota: { type: 'string', default: '' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -64,6 +70,7 @@ try {
     throttleRate: number('throttle-rate'),
     throttleEvery: number('throttle-every'),
     failureRate: number('failure-rate'),
+    quotas: parseQuotas(values.quota),
   });
   console.log(`KMS emulator listening on ${emulator.url} (default region ${values.region}); set AWS_ENDPOINT_URL_KMS=${emulator.url}`);
   const stop = () => {

@@ -1,8 +1,11 @@
 import type { AddressInfo } from 'node:net';
 import { validateFaults, type Faults } from './faults.ts';
+import { parseQuotas, validateQuotas, type Quotas } from './quotas.ts';
 import { EmulatorServer, SUPPORTED_OPERATIONS } from './server.ts';
 
 export type { Faults } from './faults.ts';
+export type { Quotas } from './quotas.ts';
+export { parseQuotas };
 export { SUPPORTED_OPERATIONS };
 
 /** Options for {@link startKmsEmulator}; the {@link Faults} settings apply from the start. */
@@ -13,6 +16,8 @@ export interface KmsEmulatorOptions extends Faults {
   readonly host?: string;
   /** Region in ARNs when a request carries no SigV4 credential scope to read it from. @defaultValue 'us-east-1' */
   readonly region?: string;
+  /** Request-rate quotas per key type, answered with ThrottlingException as KMS answers. @defaultValue none */
+  readonly quotas?: Quotas;
 }
 
 /** A running emulator. */
@@ -27,6 +32,8 @@ export interface KmsEmulator {
   resetCalls(): void;
   /** Replaces the injected faults (`{}` turns them all off); throws a RangeError for a bad setting. */
   setFaults(faults: Faults): void;
+  /** Replaces the request-rate quotas (`{}` lifts them); throws a RangeError for a bad setting. */
+  setQuotas(quotas: Quotas): void;
   /** Stops listening and closes open connections; idempotent. */
   close(): Promise<void>;
 }
@@ -41,15 +48,16 @@ export interface KmsEmulator {
  * const client = new KMSClient({ endpoint: kms.url, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
  * const { KeyMetadata } = await client.send(new CreateKeyCommand({ KeySpec: 'ECC_NIST_P521', KeyUsage: 'SIGN_VERIFY' }));
  * kms.setFaults({ throttleEvery: 3 }); // every third call answers ThrottlingException
+ * kms.setQuotas({ ecc: 300 }); // at most 300 requests per second on ECC keys, as AWS's default quota
  * console.log(kms.calls()); // { CreateKey: 1 }
  * await kms.close();
  * ```
  */
 export async function startKmsEmulator(options: KmsEmulatorOptions = {}): Promise<KmsEmulator> {
-  const { port = 0, host = '127.0.0.1', region = 'us-east-1', ...faults } = options;
+  const { port = 0, host = '127.0.0.1', region = 'us-east-1', quotas = {}, ...faults } = options;
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new RangeError(`port must be an integer between 0 and 65535, got ${String(port)}`);
   if (!/^[a-z0-9-]+$/.test(region)) throw new RangeError(`region must look like us-east-1, got ${region}`);
-  const emulator = new EmulatorServer(region, validateFaults(faults));
+  const emulator = new EmulatorServer(region, validateFaults(faults), validateQuotas(quotas));
   await new Promise<void>((resolve, reject) => {
     emulator.server.once('error', reject);
     emulator.server.listen(port, host, () => {
@@ -65,6 +73,7 @@ export async function startKmsEmulator(options: KmsEmulatorOptions = {}): Promis
     calls: () => emulator.calls(),
     resetCalls: () => emulator.resetCalls(),
     setFaults: (next) => emulator.faults.set(next),
+    setQuotas: (next) => emulator.quotas.set(next),
     close() {
       closing ??= new Promise((resolve) => {
         emulator.server.close(() => resolve());

@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { KmsError } from './errors.ts';
 import { FaultInjector, type Faults } from './faults.ts';
+import { METERED_OPERATIONS, QuotaMeter, type QuotaKind, type Quotas } from './quotas.ts';
 import { createAlias, listAliases } from './operations/aliases.ts';
 import type { Operation } from './operations/context.ts';
 import { decryptOperation, encryptOperation, generateDataKey } from './operations/encrypt-decrypt.ts';
@@ -62,14 +63,17 @@ export class EmulatorServer {
   readonly store = new KeyStore();
   /** The faults in force. */
   readonly faults = new FaultInjector();
+  /** The request-rate quotas in force. */
+  readonly quotas = new QuotaMeter();
   /** The HTTP server (not yet listening). */
   readonly server: Server;
   readonly #region: string;
   #calls: Record<string, number> = {};
 
-  constructor(region: string, faults: Faults = {}) {
+  constructor(region: string, faults: Faults = {}, quotas: Quotas = {}) {
     this.#region = region;
     this.faults.set(faults);
+    this.quotas.set(quotas);
     this.server = createServer((request, response) => {
       const handling = request.url?.startsWith('/__emulator/') ? this.#admin(request, response) : this.#kms(request, response);
       handling.catch((error: unknown) => {
@@ -109,10 +113,23 @@ export class EmulatorServer {
       }
       if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new KmsError('SerializationException', 'the request body is not a JSON object');
       const region = requestRegion(request.headers.authorization, this.#region);
+      if (METERED_OPERATIONS.has(name)) this.#meter((parsed as Record<string, unknown>).KeyId, region);
       send(response, 200, await operation(parsed as Record<string, unknown>, { store: this.store, region }));
     } catch (error) {
       sendError(response, error instanceof KmsError ? error : new KmsError('KMSInternalException', String(error), 500));
     }
+  }
+
+  /** Counts a cryptographic request against its key type's quota; unknown keys are left to the operation to reject. */
+  #meter(keyId: unknown, region: string): void {
+    let kind: QuotaKind;
+    try {
+      const spec = this.store.find(keyId, region).spec;
+      kind = spec.startsWith('ECC_') ? 'ecc' : spec.startsWith('RSA_') ? 'rsa' : 'symmetric';
+    } catch {
+      return;
+    }
+    this.quotas.take(kind);
   }
 
   async #admin(request: IncomingMessage, response: ServerResponse): Promise<void> {
@@ -132,8 +149,13 @@ export class EmulatorServer {
         case 'POST /__emulator/faults':
           this.faults.set((body ? JSON.parse(body) : {}) as Faults);
           return send(response, 200, this.faults.faults);
+        case 'GET /__emulator/quotas':
+          return send(response, 200, this.quotas.quotas);
+        case 'POST /__emulator/quotas':
+          this.quotas.set((body ? JSON.parse(body) : {}) as Quotas);
+          return send(response, 200, this.quotas.quotas);
         default:
-          return send(response, 404, { message: `unknown control endpoint ${route}; see GET /__emulator/health, GET /__emulator/calls, POST /__emulator/reset-calls, GET|POST /__emulator/faults` });
+          return send(response, 404, { message: `unknown control endpoint ${route}; see GET /__emulator/health, GET /__emulator/calls, POST /__emulator/reset-calls, GET|POST /__emulator/faults, GET|POST /__emulator/quotas` });
       }
     } catch (error) {
       send(response, 400, { message: (error as Error).message });

@@ -14,7 +14,10 @@ interface SendOptions {
   to?: string[];
   contentType?: string;
   metadata?: string[];
-  concurrency: string;
+  concurrency?: string;
+  batchSign?: boolean;
+  batchMaxMessages: string;
+  batchMaxDelayMs: string;
   json?: boolean;
 }
 
@@ -42,14 +45,21 @@ export function sendCommand(): Command {
     .option('--to <ref>', 'recipient key (repeatable)', collect)
     .option('--content-type <type>', 'content type for every message (default: from each file extension)')
     .option('--metadata <key=value>', 'signed metadata for every message (repeatable)', collect)
-    .option('--concurrency <n>', 'messages sealed at once', '16')
+    .option('--concurrency <n>', 'messages sealed at once (default 16; with --batch-sign, --batch-max-messages)')
+    .option('--batch-sign', 'one signature (one KMS Sign) per batch of messages, each with its own inclusion proof (FORMAT.md section 14)')
+    .option('--batch-max-messages <n>', 'with --batch-sign: most messages under one signature (1-65536)', '256')
+    .option('--batch-max-delay-ms <ms>', 'with --batch-sign: longest a message waits for its batch to fill (0-60000)', '10')
     .option('--json', 'one JSON line per message and a JSON summary')
     .argument('[inputs...]', "files or directories; '-' or nothing for standard input")
-    .addHelpText('after', '\nExit code 0 when every message was sent; 4 when every failure was transient (the transport unreachable: retry later); 1 otherwise (each failure is named).\n\nExample:\n  sealpost send --transport spool:.sealpost/spool --sign-key keys/sender.pem --to keys/receiver.pub.pem outbox/')
+    .addHelpText('after', '\nExit code 0 when every message was sent; 4 when every failure was transient (the transport unreachable: retry later); 1 otherwise (each failure is named).\n\nExample:\n  sealpost send --transport spool:.sealpost/spool --sign-key keys/sender.pem --to keys/receiver.pub.pem outbox/\n  sealpost send --batch-sign --transport spool:.sealpost/spool --sign-key kms:alias/sender --to keys/receiver.pub.pem outbox/')
     .action(async (inputs: string[], options: SendOptions) => {
       if (!options.to?.length) throw usage('at least one --to recipient is required');
-      const concurrency = Number(options.concurrency);
-      if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 1024) throw usage('--concurrency must be between 1 and 1024');
+      const maxMessages = Number(options.batchMaxMessages);
+      const maxDelayMs = Number(options.batchMaxDelayMs);
+      if (!Number.isInteger(maxMessages) || maxMessages < 1 || maxMessages > 65_536) throw usage('--batch-max-messages must be between 1 and 65536');
+      if (!Number.isInteger(maxDelayMs) || maxDelayMs < 0 || maxDelayMs > 60_000) throw usage('--batch-max-delay-ms must be between 0 and 60000');
+      const concurrency = Number(options.concurrency ?? (options.batchSign ? maxMessages : 16));
+      if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 65_536) throw usage('--concurrency must be between 1 and 65536');
       const out = createOutput(Boolean(options.json));
       const metadata = parseMetadata(options.metadata);
       const [signer, recipients] = await Promise.all([resolveSigner(options.signKey), resolveAll(options.to, resolveKeyWrapper)]);
@@ -58,7 +68,7 @@ export function sendCommand(): Command {
       const { sender: transport } = openTransport(options.transport);
       let sender;
       try {
-        sender = createSender({ signer, recipients, transport, concurrency });
+        sender = createSender({ signer, recipients, transport, concurrency, ...(options.batchSign ? { batchSigning: { maxMessages, maxDelayMs } } : {}) });
       } catch (error) {
         await transport.close();
         throw error;
