@@ -15,31 +15,59 @@ import { largeSection } from './sections/large.ts';
 import { machineSection } from './sections/machine.ts';
 import { messagesSection } from './sections/messages.ts';
 import { queueSection } from './sections/queue.ts';
+import { batchSection, type BatchResults } from './sections/batch.ts';
 
-const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false } } });
+const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, only: { type: 'string' } } });
 const quick = values.quick;
 const plan: Plan = quick ? { repMs: 40, reps: 2 } : { repMs: 1000, reps: 5 };
 const root = resolve(import.meta.dirname, '..');
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
+/** The batch-signing targets (issue goals), from section 6's results. */
+function batchTargets(batch: BatchResults): Target[] {
+  const t = (name: string, goal: string, value: number, min: number, detail: string): Target => ({ name, goal, ratio: value, met: value >= min, detail });
+  return [
+    t('send with KMS at 300 Sign/s: batch vs per-message signing', '>= 30x', batch.sendBatch / batch.sendPerMessage, 30, `${Math.round(batch.sendBatch)} vs ${Math.round(batch.sendPerMessage)} msg/s`),
+    { name: 'send with batch signing: KMS calls per message', goal: '<= 0.01', ratio: batch.batchCallsPerMessage / 0.01, met: batch.batchCallsPerMessage <= 0.01, detail: `${batch.batchCallsPerMessage.toFixed(4)} calls/msg` },
+    t('1 KiB open, batch-signed P-256, statement cache, vs raw P-256 verify', '>= 2x', batch.openBatch.p256.median / batch.rawVerify.p256.median, 2, `${Math.round(batch.openBatch.p256.median)} vs ${Math.round(batch.rawVerify.p256.median)} /s, measured in turns`),
+    t('1 KiB open, batch-signed P-521, statement cache, vs raw P-521 verify', '>= 10x', batch.openBatch.p521.median / batch.rawVerify.p521.median, 10, `${Math.round(batch.openBatch.p521.median)} vs ${Math.round(batch.rawVerify.p521.median)} /s, measured in turns`),
+  ];
+}
+
+if (values.only !== undefined) {
+  if (values.only !== 'batch') throw new Error(`--only takes one section name: batch (got ${values.only})`);
+  log('6 batch signing (only this section)');
+  const { rows: batchRows, results } = await batchSection(plan, quick);
+  const markdown = [`Section 6 alone: \`pnpm bench${quick ? ' --quick' : ''} --only batch\`.`, '', targetTable(batchTargets(results)), table(batchRows), ''].join('\n');
+  console.log(markdown);
+  const out = join(root, `bench/out/batch${quick ? '-quick' : ''}.md`);
+  mkdirSync(resolve(out, '..'), { recursive: true });
+  writeFileSync(out, markdown);
+  log(`wrote ${out}`);
+  process.exit(0);
+}
+
 const rows: Row[] = [];
-log('1/5 machine limits');
+log('1/6 machine limits');
 const { rows: machineRows, baseline } = await machineSection(plan, quick);
 rows.push(...machineRows);
-log('2/5 1 KiB messages beside the peers');
+log('2/6 1 KiB messages beside the peers');
 const { rows: messageRows, results: messages } = await messagesSection(plan);
 rows.push(...messageRows);
 const { rows: breakdownRows, breakdown } = await breakdownSection(plan);
 rows.push(...breakdownRows);
-log('3/5 large payloads');
+log('3/6 large payloads');
 const { rows: largeRows, results: large } = await largeSection(quick);
 rows.push(...largeRows);
-log('4/5 through the queue');
+log('4/6 through the queue');
 const { rows: queueRows, results: queue } = await queueSection(quick);
 rows.push(...queueRows);
-log('5/5 KMS cost');
+log('5/6 KMS cost');
 const { rows: kmsRows, results: kmsCost } = await kmsCostSection(quick);
 rows.push(...kmsRows);
+log('6/6 batch signing');
+const { rows: batchRows, results: batchResults } = await batchSection(plan, quick);
+rows.push(...batchRows);
 
 const reuse = messages.byName.get(messages.names.sealpostReuse)!;
 const joseResult = messages.byName.get(messages.names.jose)!;
@@ -72,6 +100,7 @@ const targets: Target[] = [
   target('BullMQ to PostgreSQL vs a bare BullMQ worker inserting into PostgreSQL (proposed)', '>= 0.5x', ratio(queue.bullmq.sealpostRate, queue.bullmq.barePostgresRate), 0.5, `${Math.round(queue.bullmq.sealpostRate)} vs ${Math.round(queue.bullmq.barePostgresRate)} msg/s`),
   target('SQS to PostgreSQL vs bare sqs-consumer no-op (emulator)', '>= 0.5x', ratio(queue.sqs.sealpostRate, queue.sqs.bareRate), 0.5, `${Math.round(queue.sqs.sealpostRate)} vs ${Math.round(queue.sqs.bareRate)} msg/s`),
   { name: 'receiving: KMS calls per message', goal: '<= 0.001', ratio: kmsCost.receiveCallsPerMessage / 0.001, met: kmsCost.receiveCallsPerMessage <= 0.001, detail: `${kmsCost.receiveCallsPerMessage} calls/msg` },
+  ...batchTargets(batchResults),
   { name: '1 GiB peak RSS', goal: '< 150 MiB', ratio: large.peakRssMiB.get(GiB) === undefined ? undefined : large.peakRssMiB.get(GiB)! / 150, met: large.peakRssMiB.get(GiB) === undefined ? undefined : large.peakRssMiB.get(GiB)! < 150, detail: `${large.peakRssMiB.get(GiB)?.toFixed(0) ?? 'n/a'} MiB of 150` },
 ];
 

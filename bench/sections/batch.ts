@@ -1,0 +1,231 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { createPublicKey, randomUUID, sign, verify } from 'node:crypto';
+import { resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { CreateKeyCommand, GetPublicKeyCommand, type KMSClient } from '@aws-sdk/client-kms';
+import { Queue } from 'bullmq';
+import pg from 'pg';
+import pino from 'pino';
+import { createKmsClient, createKmsSigner, createKmsTrustedSender } from '@sealpost/aws-kms';
+import {
+  createLocalKeyUnwrapper,
+  createLocalKeyWrapper,
+  createLocalSigner,
+  createLocalTrustedSender,
+  createOpener,
+  createSealer,
+  createTrustStore,
+  generateLocalKeyPair,
+  type LocalKeyPair,
+  type LocalKeyType,
+  type Signer,
+} from '@sealpost/envelope';
+import { createReceiverMetrics, startReceiver } from '@sealpost/receiver';
+import { createSender } from '@sealpost/sender';
+import { createPostgresStore } from '@sealpost/store';
+import { createBullmqTransport, type TransportSender } from '@sealpost/transport';
+import { interleaved, samples, type Measurement, type Operation, type Plan } from '../lib/measure.ts';
+import type { Row } from '../lib/report.ts';
+
+const PG_URL = process.env.SEALPOST_BENCH_POSTGRES ?? 'postgres://postgres@127.0.0.1:5432/test';
+const REDIS = { host: '127.0.0.1', port: 6379, maxRetriesPerRequest: null };
+/** AWS's default request-rate quota for ECC keys (Sign, Verify, GetPublicKey per account and region). */
+const ECC_QUOTA = 300;
+const BATCH = { maxMessages: 256, maxDelayMs: 10 } as const;
+const PER_MESSAGE_CONCURRENCY = 64;
+const OPEN_CONCURRENCY = 32;
+const BULLMQ_CONCURRENCY = 8;
+
+/** Results the targets need. */
+export interface BatchResults {
+  readonly sendPerMessage: number;
+  readonly sendBatch: number;
+  readonly batchCallsPerMessage: number;
+  readonly openBatch: { readonly p256: Measurement; readonly p521: Measurement };
+  readonly rawVerify: { readonly p256: Measurement; readonly p521: Measurement };
+  readonly e2e: { readonly perMessage: number; readonly batch: number };
+}
+
+/** The KMS emulator in its own process (as Redis and PostgreSQL are), with the ECC quota. */
+async function startKmsProcess(): Promise<{ url: string; child: ChildProcess; client: KMSClient; calls: () => Promise<Record<string, number>>; resetCalls: () => Promise<void> }> {
+  const script = resolve(import.meta.dirname, '../../packages/kms-emulator/src/cli.ts');
+  const child = spawn(process.execPath, [script, '--port', '0', '--quota', `ecc=${ECC_QUOTA}`], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const [line] = (await once(createInterface({ input: child.stdout! }), 'line')) as [string];
+  const url = /listening on (\S+)/.exec(line)![1]!;
+  const client = createKmsClient({ endpoint: url, region: 'us-east-1', credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' } });
+  return {
+    url,
+    child,
+    client,
+    calls: async () => (await (await fetch(`${url}/__emulator/calls`)).json()) as Record<string, number>,
+    resetCalls: async () => void (await fetch(`${url}/__emulator/reset-calls`, { method: 'POST' })),
+  };
+}
+
+async function kmsKey(client: KMSClient, spec: 'ECC_NIST_P256' | 'ECC_NIST_P521') {
+  const keyId = (await client.send(new CreateKeyCommand({ KeySpec: spec, KeyUsage: 'SIGN_VERIFY' }))).KeyMetadata!.Arn!;
+  await client.send(new GetPublicKeyCommand({ KeyId: keyId }));
+  return { keyId, signer: await createKmsSigner({ client, keyId }), trusted: await createKmsTrustedSender({ client, keyId }) };
+}
+
+/** A transport that accepts every envelope at once: the send rows measure sealing and signing. */
+function nullTransport(): TransportSender {
+  return { batchSize: 10, maxEnvelopeBytes: 1 << 24, send: () => Promise.resolve(), sendBatch: () => Promise.resolve(), close: () => Promise.resolve() };
+}
+
+/** Messages per second sent (sealed, signed, accepted by the transport) and failures, for `count` 1 KiB messages. */
+async function sendRun(signer: Signer, recipient: LocalKeyPair, count: number, batching: boolean): Promise<{ rate: number; failed: number }> {
+  const payload = Buffer.alloc(1024, 0x61);
+  const sender = createSender({
+    signer,
+    recipients: [createLocalKeyWrapper(recipient.publicKeyPem)],
+    transport: nullTransport(),
+    ...(batching ? { batchSigning: BATCH } : { concurrency: PER_MESSAGE_CONCURRENCY }),
+  });
+  const started = performance.now();
+  const results = await sender.sendMany(Array.from({ length: count }, (_, i) => ({ payload, name: `m${i}.json`, contentType: 'application/json' })));
+  const seconds = (performance.now() - started) / 1000;
+  const failed = results.filter((r) => 'error' in r).length;
+  await sender.close();
+  return { rate: (count - failed) / seconds, failed };
+}
+
+/** Sealed 1 KiB envelopes from a `type` sender in the batch form, and an opener with both caches. */
+async function batchSigned(type: LocalKeyType, recipient: LocalKeyPair, count: number) {
+  const sender = await generateLocalKeyPair(type);
+  const sealer = createSealer({ signer: createLocalSigner(sender.privateKeyPem), recipients: [createLocalKeyWrapper(recipient.publicKeyPem)], dataKeyReuse: true, batchSigning: BATCH });
+  const payload = Buffer.alloc(1024, 0x61);
+  const envelopes = (await Promise.all(Array.from({ length: count }, () => sealer.seal(payload)))).map((s) => s.envelope);
+  const opener = createOpener({ keys: createLocalKeyUnwrapper(recipient.privateKeyPem), trust: createTrustStore([createLocalTrustedSender(sender.publicKeyPem)]) });
+  for (const e of envelopes) await opener.open(e);
+  let next = 0;
+  const key = createPublicKey(sender.publicKeyPem);
+  const hash = type === 'ec-p521' ? 'sha512' : 'sha256';
+  const data = Buffer.alloc(400, 1);
+  const signature = sign(hash, data, sender.privateKeyPem);
+  return {
+    open: () => opener.open(envelopes[next++ % envelopes.length]!),
+    verifyRaw: () => verify(hash, data, key, signature),
+  };
+}
+
+/** BullMQ -> receiver worker -> PostgreSQL with a KMS sender key: messages per second from first send to last row stored. */
+async function e2eRun(key: Awaited<ReturnType<typeof kmsKey>>, recipient: LocalKeyPair, count: number, batching: boolean): Promise<number> {
+  const schema = `bench_${randomUUID().replace(/-/g, '')}`;
+  const queue = `sealpost-batch-${randomUUID()}`;
+  const prefix = `sealpost-bench-${randomUUID()}`;
+  const transport = createBullmqTransport({ redisUrl: 'redis://127.0.0.1:6379', queue, prefix, concurrency: BULLMQ_CONCURRENCY });
+  const admin = new pg.Client({ connectionString: PG_URL });
+  await admin.connect();
+  const worker = await startReceiver({
+    opener: createOpener({ keys: createLocalKeyUnwrapper(recipient.privateKeyPem), trust: createTrustStore([key.trusted]) }),
+    store: createPostgresStore({ connectionString: PG_URL, schema }),
+    consumer: transport.consumer,
+    metrics: createReceiverMetrics(),
+    logger: pino({ level: 'silent' }),
+  });
+  const sender = createSender({ signer: key.signer, recipients: [createLocalKeyWrapper(recipient.publicKeyPem)], transport: transport.sender, ...(batching ? { batchSigning: BATCH } : { concurrency: PER_MESSAGE_CONCURRENCY }) });
+  const payload = Buffer.alloc(1024, 0x61);
+  const started = performance.now();
+  const results = await sender.sendMany(Array.from({ length: count }, (_, i) => ({ payload, name: `m${i}.json`, contentType: 'application/json' })));
+  const sent = results.filter((r) => !('error' in r)).length;
+  const stored = async () => Number((await admin.query<{ n: string }>(`SELECT count(*) AS n FROM "${schema}".messages`).catch(() => ({ rows: [{ n: '0' }] }))).rows[0]!.n);
+  while ((await stored()) < sent) await new Promise((r) => setTimeout(r, 20));
+  const rate = sent / ((performance.now() - started) / 1000);
+  await Promise.all([sender.close(), worker.stop()]);
+  const cleanup = new Queue(queue, { connection: REDIS, prefix });
+  await cleanup.obliterate({ force: true }).catch(() => undefined);
+  await cleanup.close();
+  await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+  await admin.end();
+  return rate;
+}
+
+const one = (v: number): Measurement => ({ median: v, min: v, max: v, reps: 1 });
+
+/**
+ * Section 6: batch signing (FORMAT.md section 14). (a) Sending 1 KiB messages with the sender
+ * key in the KMS emulator under AWS's default ECC quota, per-message vs batch signing, and the
+ * KMS calls each costs; (b) opening batch-signed messages with the statement cache, in turns
+ * with a raw verification on P-256 and P-521; (c) end to end through BullMQ into PostgreSQL
+ * with a KMS P-521 sender key, per-message vs batch, runs alternated.
+ */
+export async function batchSection(plan: Plan, quick: boolean): Promise<{ rows: Row[]; results: BatchResults }> {
+  const section = `6. Batch signing (1 KiB; KMS emulator in its own process, ECC quota ${ECC_QUOTA} requests/s; batches of up to ${BATCH.maxMessages} or ${BATCH.maxDelayMs} ms)`;
+  const recipient = await generateLocalKeyPair('rsa-2048');
+  const kms = await startKmsProcess();
+  const rows: Row[] = [];
+  try {
+    // (a) Sending against the quota.
+    const p256 = await kmsKey(kms.client, 'ECC_NIST_P256');
+    const perMessageCount = quick ? 60 : 3000;
+    const batchCount = quick ? 600 : 60_000;
+    await kms.resetCalls();
+    const perMessage = await sendRun(p256.signer, recipient, perMessageCount, false);
+    const perMessageCalls = await kms.calls();
+    await kms.resetCalls();
+    const batch = await sendRun(p256.signer, recipient, batchCount, true);
+    const batchCalls = await kms.calls();
+    const perMessageCallsPerMessage = (perMessageCalls.Sign ?? 0) / (perMessageCount - perMessage.failed);
+    const batchCallsPerMessage = (batchCalls.Sign ?? 0) / (batchCount - batch.failed);
+    rows.push(
+      { section, name: 'send, KMS P-256 key, one Sign per message: throughput', value: one(perMessage.rate), unit: 'msg/s', note: `${perMessageCount} messages, ${PER_MESSAGE_CONCURRENCY} in flight, ${perMessage.failed} failed; SDK adaptive retries` },
+      { section, name: 'send, KMS P-256 key, one Sign per message: KMS Sign calls per message', value: one(perMessageCallsPerMessage), unit: 'calls/msg', note: `throttled attempts included: ${JSON.stringify(perMessageCalls)}` },
+      { section, name: 'send, KMS P-256 key, batch signing: throughput', value: one(batch.rate), unit: 'msg/s', note: `${batchCount} messages, ${BATCH.maxMessages} in flight, ${batch.failed} failed` },
+      { section, name: 'send, KMS P-256 key, batch signing: KMS Sign calls per message', value: one(batchCallsPerMessage), unit: 'calls/msg', note: JSON.stringify(batchCalls) },
+      { section, name: 'send: batch signing vs one Sign per message', value: one(batch.rate / perMessage.rate), unit: 'x', note: 'the transport accepts every envelope at once: sealing and signing only' },
+    );
+
+    // (b) Opening with the statement cache, in turns with the raw verify rate of the same curve.
+    const count = quick ? 256 : 4 * BATCH.maxMessages;
+    const [p256Open, p521Open] = [await batchSigned('ec-p256', recipient, count), await batchSigned('ec-p521', recipient, count)];
+    const ops: Operation[] = [
+      { name: 'raw256', sync: true, run: p256Open.verifyRaw },
+      { name: 'open256', run: p256Open.open, concurrency: OPEN_CONCURRENCY },
+      { name: 'raw521', sync: true, run: p521Open.verifyRaw },
+      { name: 'open521', run: p521Open.open, concurrency: OPEN_CONCURRENCY },
+    ];
+    const measured = await interleaved(ops, plan);
+    const m = (name: string) => measured.get(name)!;
+    const openNote = `${OPEN_CONCURRENCY} in flight over ${count} envelopes in batches of ${BATCH.maxMessages}; data-key and statement caches`;
+    rows.push(
+      { section, name: 'node:crypto ECDSA P-256 verify, one thread', value: m('raw256'), unit: 'ops/s', note: 'the yardstick, measured in turns' },
+      { section, name: 'open batch-signed, P-256 sender, statement cache', value: m('open256'), unit: 'msg/s', note: openNote },
+      { section, name: 'node:crypto ECDSA P-521 verify, one thread', value: m('raw521'), unit: 'ops/s', note: 'the yardstick, measured in turns' },
+      { section, name: 'open batch-signed, P-521 sender, statement cache', value: m('open521'), unit: 'msg/s', note: openNote },
+    );
+
+    // (c) End to end with a KMS P-521 key.
+    const p521 = await kmsKey(kms.client, 'ECC_NIST_P521');
+    const runs = quick ? 1 : 3;
+    const e2ePerMessageCount = quick ? 40 : 1500;
+    const e2eBatchCount = quick ? 200 : 10_000;
+    const perMessageRuns: number[] = [];
+    const batchRuns: number[] = [];
+    for (let run = 0; run < runs; run++) {
+      perMessageRuns.push(await e2eRun(p521, recipient, e2ePerMessageCount, false));
+      batchRuns.push(await e2eRun(p521, recipient, e2eBatchCount, true));
+    }
+    const e2ePerMessage = samples(perMessageRuns);
+    const e2eBatch = samples(batchRuns);
+    rows.push(
+      { section, name: 'BullMQ -> worker -> PostgreSQL, KMS P-521 key, one Sign per message: throughput', value: e2ePerMessage, unit: 'msg/s', note: `${e2ePerMessageCount} messages per run, ${runs} runs; worker concurrency ${BULLMQ_CONCURRENCY}, local verify with the cached public key` },
+      { section, name: 'BullMQ -> worker -> PostgreSQL, KMS P-521 key, batch signing: throughput', value: e2eBatch, unit: 'msg/s', note: `${e2eBatchCount} messages per run, ${runs} runs, alternated with the row above` },
+    );
+    return {
+      rows,
+      results: {
+        sendPerMessage: perMessage.rate,
+        sendBatch: batch.rate,
+        batchCallsPerMessage,
+        openBatch: { p256: m('open256'), p521: m('open521') },
+        rawVerify: { p256: m('raw256'), p521: m('raw521') },
+        e2e: { perMessage: e2ePerMessage.median, batch: e2eBatch.median },
+      },
+    };
+  } finally {
+    kms.client.destroy();
+    kms.child.kill('SIGTERM');
+  }
+}
