@@ -136,10 +136,9 @@ describe('batch signing', () => {
     const pair = await keyPair('ec-p256');
     const { counter, signer } = counting(createLocalSigner(pair.privateKeyPem));
     const { sealer, opener } = await parties('ec-p256', ['rsa-2048'], { signer, batchSigning: { maxMessages: 1000, maxDelayMs: 20 } });
-    const [a, b] = await Promise.all([sealer.seal(Buffer.from('a')), sealer.seal(Buffer.from('b'))]);
+    const lone = await sealer.seal(Buffer.from('alone'));
     expect(counter.calls).toBe(1);
-    expect((await opener.open(b.envelope)).manifest.id).toBe(b.id);
-    expect((await opener.open(a.envelope)).manifest.id).toBe(a.id);
+    expect(decodeStatement((await opener.open(lone.envelope)).batch!.statement).count).toBe(1);
     const slow = createBatchSigner(signer, { maxMessages: 1000, maxDelayMs: 60_000 });
     const pending = slow.sign(Buffer.from('manifest'));
     slow.flush();
@@ -168,7 +167,7 @@ describe('batch signing', () => {
   });
 
   it('the streaming sealer and opener carry the batch form too', async () => {
-    const { sealer, opener } = await parties('ec-p384', ['rsa-2048'], { batchSigning: { maxMessages: 2 } });
+    const { sealer, opener } = await parties('ec-p384', ['rsa-2048'], { batchSigning: { maxMessages: 2, maxDelayMs: 60_000 } });
     const dir = await tempDir();
     writeFileSync(join(dir, 'a.txt'), 'first');
     writeFileSync(join(dir, 'b.txt'), 'second');
