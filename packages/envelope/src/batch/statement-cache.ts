@@ -1,7 +1,8 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import { SealpostError } from '../errors.ts';
 import type { TrustedSender } from '../keys/types.ts';
+import { decodeStatement, type BatchStatement } from './statement.ts';
 
 /** Bounds of the receiver's cache of verified batch statements. */
 export interface StatementCacheOptions {
@@ -13,6 +14,8 @@ export interface StatementCacheOptions {
 
 /** Verifies statement signatures, remembering the ones that verified. */
 export interface StatementCache {
+  /** {@link decodeStatement}, remembered for the statements seen recently (decoding is a function of the bytes). */
+  decode(statement: Uint8Array): BatchStatement;
   /** Resolves true when `signature` verifies over `statement` for the trusted `sender`. */
   verify(sender: TrustedSender, statement: Uint8Array, signature: Uint8Array): Promise<boolean>;
 }
@@ -37,11 +40,22 @@ export function createStatementCache(options: StatementCacheOptions = {}): State
     fetchMethod: async (_key, _stale, { context: c }) =>
       (await c.sender.verifier.verify(c.sender.keyId, c.sender.algorithm, c.statement, c.signature)) ? true : undefined,
   });
+  // Decoded statements, by the hash of their bytes: every message of a batch carries the same ones.
+  const decoded = new LRUCache<string, BatchStatement>({ max, ttl });
   return {
+    decode(statement) {
+      const key = hash('sha256', statement, 'base64');
+      let value = decoded.get(key);
+      if (!value) {
+        value = decodeStatement(statement);
+        decoded.set(key, value);
+      }
+      return value;
+    },
     async verify(sender, statement, signature) {
       const length = Buffer.alloc(2);
       length.writeUInt16BE(signature.length);
-      const key = createHash('sha256').update(`${sender.keyId}\0${sender.algorithm}\0`).update(length).update(signature).update(statement).digest('base64');
+      const key = hash('sha256', Buffer.concat([Buffer.from(`${sender.keyId}\0${sender.algorithm}\0`), length, signature, statement]), 'base64');
       return (await cache.fetch(key, { context: { sender, statement, signature } })) === true;
     },
   };

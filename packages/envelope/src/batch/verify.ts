@@ -15,7 +15,7 @@ import { leafHash, rootFromProof } from './tree.ts';
  * (through `cache` when given).
  */
 export async function verifyBatchEvidence(manifest: Manifest, manifestBytes: Uint8Array, sender: TrustedSender, signature: Uint8Array, batch: BatchParts, cache?: StatementCache): Promise<void> {
-  const statement = decodeStatement(batch.statement);
+  const statement = cache ? cache.decode(batch.statement) : decodeStatement(batch.statement);
   const proof = decodeProof(batch.proof);
   needs(statement.sender.keyId === manifest.sender.keyId, 'BATCH_STATEMENT_MISMATCH', `the batch statement is for key ${statement.sender.keyId}, the manifest's sender is ${manifest.sender.keyId}`);
   needs(
