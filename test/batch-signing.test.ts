@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -133,5 +133,27 @@ describe('batch signing with a KMS sender key', () => {
     } finally {
       kms.setQuotas({});
     }
+  });
+
+  it('sealpost send --batch-sign writes batch-signed envelopes that sealpost open verifies, each on its own', async () => {
+    const work = join(dir, 'cli');
+    await mkdir(join(work, 'outbox'), { recursive: true });
+    for (const [name, type] of [['sender', 'ec-p256'], ['receiver', 'rsa-2048']] as const) await run(process.execPath, [CLI, 'keygen', '--type', type, '--out', join(work, 'keys', name)]);
+    for (let i = 0; i < 3; i++) await writeFile(join(work, 'outbox', `n-${i}.txt`), `note ${i}`);
+    const spool = join(work, 'spool');
+    const sent = await run(process.execPath, [CLI, 'send', '--batch-sign', '--batch-max-messages', '3', '--batch-max-delay-ms', '60000', '--transport', `spool:${spool}`, '--sign-key', join(work, 'keys/sender.pem'), '--to', join(work, 'keys/receiver.pub.pem'), join(work, 'outbox'), '--json']);
+    expect(JSON.parse(sent.stdout.trim().split('\n').pop()!)).toMatchObject({ sent: 3, failed: 0 });
+    const names = await readdir(join(spool, 'incoming'));
+    expect(names).toHaveLength(3);
+    const leaves: number[] = [];
+    for (const name of names) {
+      const { stdout } = await run(process.execPath, [CLI, 'open', '--key', join(work, 'keys/receiver.pem'), '--trust', join(work, 'keys/sender.pub.pem'), '--in', join(spool, 'incoming', name), '--out', join(work, `${name}.out`), '--json']);
+      const opened = JSON.parse(stdout) as { batch: { index: number; count: number } };
+      expect(opened.batch.count).toBe(3);
+      leaves.push(opened.batch.index);
+    }
+    expect(leaves.sort()).toEqual([0, 1, 2]);
+    const usage = await run(process.execPath, [CLI, 'send', '--batch-sign', '--batch-max-messages', '0', '--transport', `spool:${spool}`, '--sign-key', join(work, 'keys/sender.pem'), '--to', join(work, 'keys/receiver.pub.pem'), join(work, 'outbox')]).catch((e: { code: number; stderr: string }) => e);
+    expect((usage as { code: number }).code).toBe(2);
   });
 });

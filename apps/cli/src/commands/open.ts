@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { Command } from 'commander';
-import { combineTrustStores, createOpener, createTrustStore, describeCertificate, openInputFile } from '@sealpost/envelope';
+import { combineTrustStores, createOpener, createTrustStore, decodeProof, decodeStatement, describeCertificate, openInputFile } from '@sealpost/envelope';
 import { resolveAll, resolveCertificateTrust, resolveKeyUnwrapper, resolveTrustedSenders } from '@sealpost/key-refs';
 import { assertDistinct, assertWritable, catToStdout, withTempDir } from '../files.ts';
 import { collect, parseDuration, parseSize } from '../options.ts';
@@ -38,7 +38,7 @@ export function openCommand(): Command {
     .option('--require-policy <oid>', 'with --trust-ca: a certificate policy OID the sender certificate must list')
     .requiredOption('--in <file>', "envelope file, or '-' for standard input")
     .requiredOption('--out <file>', "payload file, or '-' for standard output (written only after every check passed)")
-    .option('--bundle-out <file>', 'also write the verified tar bundle (payload, manifest.cbor, manifest.sig)')
+    .option('--bundle-out <file>', 'also write the verified tar bundle (payload, manifest.cbor, manifest.sig; or statement.cbor, statement.sig, proof.cbor for a batch-signed message)')
     .option('--max-age <duration>', "oldest message accepted, e.g. 12h or 30d, or 'none'", '7d')
     .option('--max-size <size>', 'largest payload accepted, e.g. 64MiB or 4GiB: caps the bytes decompressed and written for one envelope', '1GiB')
     .option('--force', 'overwrite existing output files')
@@ -78,6 +78,7 @@ export function openCommand(): Command {
         return message;
       });
       const { manifest } = verified;
+      const batch = verified.batch ? { index: decodeProof(verified.batch.proof).index, count: decodeStatement(verified.batch.statement).count } : undefined;
       const sender = senders.find((s) => s.keyId === manifest.sender.keyId);
       const leaf = verified.certificates.length ? describeCertificate(verified.certificates[0]!) : undefined;
       out.result(
@@ -94,12 +95,13 @@ export function openCommand(): Command {
           metadata: manifest.metadata,
           recipients: manifest.recipients,
           recipientKeyId: verified.recipientKeyId,
+          ...(batch ? { batch } : {}),
           out: options.out,
           ...(options.bundleOut ? { bundleOut: options.bundleOut } : {}),
         },
         [
           `opened message ${manifest.id}`,
-          `  from ${manifest.sender.keyId}${sender?.label ? ` (${sender.label})` : ''}, signature verified (${manifest.sender.algorithm})`,
+          `  from ${manifest.sender.keyId}${sender?.label ? ` (${sender.label})` : ''}, signature verified (${manifest.sender.algorithm}${batch ? `, batch-signed: leaf ${batch.index} of ${batch.count}` : ''})`,
           ...(leaf ? [`  certified as ${leaf.subject} (certificate sha256 ${leaf.fingerprint})`] : []),
           `  created ${manifest.created.toISOString()}`,
           `  ${manifest.payload.name} (${manifest.payload.contentType}, ${manifest.payload.size} bytes) -> ${options.out === '-' ? 'standard output' : options.out}`,
