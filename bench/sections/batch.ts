@@ -145,7 +145,7 @@ async function e2eRun(key: Awaited<ReturnType<typeof kmsKey>>, recipient: LocalK
 const one = (v: number): Measurement => ({ median: v, min: v, max: v, reps: 1 });
 
 /**
- * Section 6: batch signing (FORMAT.md section 14). (a) Sending 1 KiB messages with the sender
+ * Section 6: batch signing (FORMAT.md section 15). (a) Sending 1 KiB messages with the sender
  * key in the KMS emulator under AWS's default ECC quota, per-message vs batch signing, and the
  * KMS calls each costs; (b) opening batch-signed messages with the statement cache, in turns
  * with a raw verification on P-256 and P-521; (c) end to end through BullMQ into PostgreSQL

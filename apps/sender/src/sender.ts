@@ -11,7 +11,7 @@ export interface SenderOptions {
   /**
    * Sign in batches: one signature (one KMS Sign) for up to `maxMessages` messages sealed within
    * `maxDelayMs`; each envelope carries the signed batch statement and its own inclusion proof
-   * (FORMAT.md section 14). `sendMany` and concurrent `send` calls fill the batches. A failed
+   * (FORMAT.md section 15). `sendMany` and concurrent `send` calls fill the batches. A failed
    * batch Sign fails every message of the batch with that error. `true` uses the default bounds.
    * @defaultValue false: one signature per message
    */

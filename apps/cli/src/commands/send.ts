@@ -46,7 +46,7 @@ export function sendCommand(): Command {
     .option('--content-type <type>', 'content type for every message (default: from each file extension)')
     .option('--metadata <key=value>', 'signed metadata for every message (repeatable)', collect)
     .option('--concurrency <n>', 'messages sealed at once (default 16; with --batch-sign, --batch-max-messages)')
-    .option('--batch-sign', 'one signature (one KMS Sign) per batch of messages, each with its own inclusion proof (FORMAT.md section 14)')
+    .option('--batch-sign', 'one signature (one KMS Sign) per batch of messages, each with its own inclusion proof (FORMAT.md section 15)')
     .option('--batch-max-messages <n>', 'with --batch-sign: most messages under one signature (1-65536)', '256')
     .option('--batch-max-delay-ms <ms>', 'with --batch-sign: longest a message waits for its batch to fill (0-60000)', '10')
     .option('--json', 'one JSON line per message and a JSON summary')
