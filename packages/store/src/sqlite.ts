@@ -1,8 +1,7 @@
 import { existsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
-import { SealpostError, type SigningAlgorithm } from '@sealpost/envelope';
-import { makeDirectory } from './make-directory.ts';
+import { SealpostError, makeDirectory, type SigningAlgorithm } from '@sealpost/envelope';
 import { decodeCertificates, encodeCertificates, sameBytes, senderIdentity } from './stored-message.ts';
 import type { InitOptions, ListOptions, MessageStore, PutResult, StoredMessage, StoredMessageSummary } from './types.ts';
 

@@ -2,10 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { open, readdir, rename, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { SealpostError, isSealpostError } from '@sealpost/envelope';
+import { SealpostError, isSealpostError, makeDirectory } from '@sealpost/envelope';
 import type { Delivery, MessageHandler, SendOptions, TransportConsumer, TransportSender } from './types.ts';
 import type { TransportEvents } from './events.ts';
-import { makeDirectory } from './make-directory.ts';
 
 /** Options for {@link createSpoolTransport}. */
 export interface SpoolOptions {

@@ -2,7 +2,7 @@ import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { makeDirectory } from '../src/make-directory.ts';
+import { makeDirectory } from '../src/stream/make-directory.ts';
 
 describe('makeDirectory', () => {
   it('creates missing parents, accepts an existing directory, and fails (never spins) where a parent cannot be created', async () => {
