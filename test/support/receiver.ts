@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
 
 /** The entry points the tests run as a user would. */
 export const CLI = resolve(import.meta.dirname, '../../apps/cli/src/main.ts');
@@ -8,8 +9,11 @@ export const RECEIVER = resolve(import.meta.dirname, '../../apps/receiver/src/ma
 /** AWS settings for the emulators; tests add endpoints (AWS_ENDPOINT_URL_SQS, ...) as they start them. */
 export const AWS_ENV: Record<string, string> = { AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test' };
 
-/** Starts `sealpost-receiver` as a separate process, keys from `keysDir` (receiver.pem, sender.pub.pem). */
-export function spawnReceiver(keysDir: string, transport: string, store: string, extra: Record<string, string> = {}): ChildProcess {
+/**
+ * Starts `sealpost-receiver` as a separate process, keys from `keysDir` (receiver.pem, sender.pub.pem).
+ * Its logs go to the test's output, or to a pipe with `stdout: 'pipe'` (for {@link metricsUrl}).
+ */
+export function spawnReceiver(keysDir: string, transport: string, store: string, extra: Record<string, string> = {}, options: { stdout?: 'inherit' | 'pipe' } = {}): ChildProcess {
   return spawn(process.execPath, [RECEIVER], {
     env: {
       ...process.env,
@@ -23,8 +27,27 @@ export function spawnReceiver(keysDir: string, transport: string, store: string,
       SEALPOST_CONCURRENCY: '4',
       ...extra,
     },
-    stdio: ['ignore', 'inherit', 'inherit'],
+    stdio: ['ignore', options.stdout ?? 'inherit', 'inherit'],
   });
+}
+
+/**
+ * The /metrics address of a receiver spawned with `stdout: 'pipe'`, SEALPOST_METRICS_PORT=0 and
+ * log level info: read from its `receiver started` log line (the port it picked).
+ */
+export async function metricsUrl(receiver: ChildProcess): Promise<string> {
+  const lines = createInterface({ input: receiver.stdout! });
+  try {
+    for await (const line of lines) {
+      const entry = JSON.parse(line) as { msg?: string; metrics?: string };
+      if (entry.msg === 'receiver started' && entry.metrics) return entry.metrics;
+    }
+  } finally {
+    lines.close();
+    // Later log lines are not read; keep the pipe drained so the receiver never blocks on it.
+    receiver.stdout!.resume();
+  }
+  throw new Error('the receiver exited before it started');
 }
 
 /** Polls `condition` until it holds; throws after `timeoutMs` (generous: the machine may be busy). */

@@ -11,7 +11,7 @@
  * ```
  */
 export { loadReceiverConfig, describeSettings, SETTINGS, type ReceiverConfig } from './config.ts';
-export { createReceiverMetrics, type ReceiverMetrics } from './metrics.ts';
+export { createReceiverMetrics, urlKind, RECEIVER_KMS_OPERATIONS, type BuildInfo, type ReceiverMetrics } from './metrics.ts';
 export { createMessageProcessor, type ProcessorOptions } from './processor.ts';
 export { startReceiver, type Receiver, type ReceiverParts } from './receiver.ts';
 export { startReceiverFromConfig } from './worker.ts';

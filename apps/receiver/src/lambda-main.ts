@@ -11,12 +11,13 @@ import { openStore } from '@sealpost/store';
 import pino from 'pino';
 import { loadReceiverConfig } from './config.ts';
 import { createSqsHandler } from './lambda.ts';
-import { createReceiverMetrics } from './metrics.ts';
+import { receiverVersion } from './describe.ts';
+import { createReceiverMetrics, urlKind } from './metrics.ts';
 import { createOpenerFromConfig } from './opener-from-config.ts';
 
 const config = await loadReceiverConfig();
 const logger = pino({ level: config.logLevel });
-const metrics = createReceiverMetrics();
+const metrics = createReceiverMetrics({ version: receiverVersion(), transport: 'lambda-sqs', store: urlKind(config.store) });
 const opener = await createOpenerFromConfig(config, metrics, logger);
 
 /** The Lambda handler: returns the records that were not handled as `batchItemFailures`. */

@@ -48,7 +48,8 @@ function envelopeOf(record: SQSRecord): Buffer {
  */
 export function createSqsHandler(options: SqsHandlerOptions): (event: SQSEvent) => Promise<SQSBatchResponse> {
   const logger = options.logger ?? pino({ level: 'info' });
-  const process = createMessageProcessor({ opener: options.opener, store: options.store, metrics: options.metrics ?? createReceiverMetrics(), logger });
+  const metrics = options.metrics ?? createReceiverMetrics({ transport: 'lambda-sqs' });
+  const process = createMessageProcessor({ opener: options.opener, store: options.store, metrics, logger });
   let initialised: Promise<void> | undefined;
 
   async function handleRecord(record: SQSRecord): Promise<boolean> {
@@ -70,6 +71,7 @@ export function createSqsHandler(options: SqsHandlerOptions): (event: SQSEvent) 
             },
           }),
         );
+        metrics.deadLettered.inc({ code: failure.code });
         return true;
       } catch (dlqError) {
         logger.error({ err: dlqError, transportId: record.messageId }, 'could not dead-letter a rejected record; leaving it for redrive');

@@ -29,6 +29,8 @@ export function createMessageProcessor(options: ProcessorOptions): MessageHandle
   return async (delivery: Delivery) => {
     const started = performance.now();
     metrics.received.inc();
+    metrics.receivedBytes.inc(delivery.envelope.byteLength);
+    metrics.inFlight.inc();
     const log = logger.child({ transportId: delivery.transportId, attempt: delivery.attempt });
     try {
       const stopOpen = metrics.openSeconds.startTimer();
@@ -50,6 +52,8 @@ export function createMessageProcessor(options: ProcessorOptions): MessageHandle
       }
       if (!isSealpostError(error)) log.error({ err: error }, 'unexpected error in the message pipeline');
       throw failure;
+    } finally {
+      metrics.inFlight.dec();
     }
   };
 }

@@ -5,7 +5,7 @@ import type { ReceiverConfig } from './config.ts';
 import { naming, receiverVersion, redactUrl } from './describe.ts';
 import { maxEnvelopeBytesFor } from './envelope-size.ts';
 import { createErrorReporter } from './error-reporter.ts';
-import { createReceiverMetrics } from './metrics.ts';
+import { createReceiverMetrics, urlKind } from './metrics.ts';
 import { createOpenerFromConfig } from './opener-from-config.ts';
 import { startReceiver, type Receiver } from './receiver.ts';
 
@@ -16,7 +16,7 @@ import { startReceiver, type Receiver } from './receiver.ts';
  * version, transport, store (passwords redacted) and metrics address.
  */
 export async function startReceiverFromConfig(config: ReceiverConfig, logger: Logger): Promise<Receiver> {
-  const metrics = createReceiverMetrics();
+  const metrics = createReceiverMetrics({ version: receiverVersion(), transport: urlKind(config.transport), store: urlKind(config.store) });
   const opener = await createOpenerFromConfig(config, metrics, logger);
   const opened = openStore(config.store);
   const store: typeof opened = { ...opened, init: () => opened.init().catch(naming('store (SEALPOST_STORE)', config.store)) };
@@ -25,7 +25,10 @@ export async function startReceiverFromConfig(config: ReceiverConfig, logger: Lo
     concurrency: config.concurrency,
     maxEnvelopeBytes: maxEnvelopeBytesFor(config.maxPayloadBytes),
     events: {
-      onDeadLettered: (delivery, error) => logger.warn({ transportId: delivery.transportId, code: error.code, reason: error.message }, 'dead-lettered'),
+      onDeadLettered: (delivery, error) => {
+        metrics.deadLettered.inc({ code: error.code });
+        logger.warn({ transportId: delivery.transportId, code: error.code, reason: error.message }, 'dead-lettered');
+      },
       onAcked: () => transportErrors.recovered(),
       onError: (error) => transportErrors.report(error),
     },
