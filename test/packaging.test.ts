@@ -148,11 +148,15 @@ describe.each(['22', '24'] as const)('installed with npm, on Node %s', (version)
       await logged('receiver started');
       const sent = JSON.parse((await runWith(version, 'sealpost', ['send', '--transport', 'spool:spool', '--sign-key', 'sender.pem', '--to', 'receiver.pub.pem', 'note.txt', '--json'], dir)).stdout.trim().split('\n')[0]!) as { id: string };
       await logged('"result":"stored"');
-      const listed = JSON.parse((await runWith(version, 'sealpost', ['messages', 'list', '--store', 'sqlite:messages.db', '--json'], dir)).stdout) as { id: string; payloadName: string };
+      const list = await runWith(version, 'sealpost', ['messages', 'list', '--store', 'sqlite:messages.db', '--json'], dir);
+      const listed = JSON.parse(list.stdout) as { id: string; payloadName: string };
       expect(listed).toMatchObject({ id: sent.id, payloadName: 'note.txt' });
+      // Node 22 flags node:sqlite experimental; the store loads it without printing that warning.
+      expect(list.stderr).not.toContain('ExperimentalWarning');
       worker.kill('SIGTERM');
       expect(await exited).toBe(0);
       expect(log).toContain('shutting down');
+      expect(log).not.toContain('ExperimentalWarning');
     } finally {
       worker.kill('SIGKILL');
     }

@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { DatabaseSync, type StatementSync } from 'node:sqlite';
+import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import { SealpostError, makeDirectory, type SigningAlgorithm } from '@sealpost/envelope';
+import { loadNodeSqlite } from './node-sqlite.ts';
 import { decodeCertificates, encodeCertificates, sameBytes, senderIdentity } from './stored-message.ts';
 import type { InitOptions, ListOptions, MessageStore, PutResult, StoredMessage, StoredMessageSummary } from './types.ts';
 
@@ -84,7 +85,7 @@ export function createSqliteStore(path: string): MessageStore {
       if (!create && (path === ':memory:' || !existsSync(path))) throw new SealpostError('STORE_NOT_FOUND', `SQLite store ${path} does not exist`);
       try {
         if (create && path !== ':memory:') await makeDirectory(dirname(path));
-        db = new DatabaseSync(path);
+        db = new (loadNodeSqlite().DatabaseSync)(path);
         // busy_timeout first: switching to WAL needs a lock another process may hold for a moment.
         db.exec('PRAGMA busy_timeout = 5000;');
         // Read-only: a file that is not a store is refused; a store is brought up to date below.
