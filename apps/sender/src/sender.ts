@@ -1,5 +1,17 @@
-import { SealpostError, createSealer, type BatchSigningOptions, type DataKeyReuse, type KeyWrapper, type SealMessageOptions, type Signer } from '@sealpost/envelope';
-import type { TransportSender } from '@sealpost/transport';
+import { readFile } from 'node:fs/promises';
+import { SealpostError, checkMessageOptions, createSealer, openInputFile, type BatchSigningOptions, type DataKeyReuse, type KeyWrapper, type SealMessageOptions, type Signer } from '@sealpost/envelope';
+import type { S3Offload, TransportSender } from '@sealpost/transport';
+
+/** Options for offloading large envelopes to S3 (the claim-check pattern). */
+export interface OffloadOptions {
+  /** Where envelopes go (`createS3Offload`). */
+  readonly to: S3Offload;
+  /**
+   * Envelopes larger than this many bytes are offloaded and the queue carries a pointer;
+   * `'always'` offloads every one. @defaultValue the transport's `maxEnvelopeBytes`: what does not fit a message
+   */
+  readonly threshold?: number | 'always';
+}
 
 /** Options for {@link createSender}. */
 export interface SenderOptions {
@@ -18,6 +30,11 @@ export interface SenderOptions {
   readonly batchSigning?: BatchSigningOptions | boolean;
   /** Messages sealed at once by `sendMany` (1 to 65,536). @defaultValue 16, or `batchSigning.maxMessages` (256) when batching */
   readonly concurrency?: number;
+  /**
+   * Offload envelopes over a threshold to S3 and send a pointer instead (the transport must have
+   * `sendPointer`: SQS, BullMQ). @defaultValue none: an envelope too large for the transport fails with MESSAGE_TOO_LARGE
+   */
+  readonly offload?: OffloadOptions;
 }
 
 /** One message for {@link Sender.sendMany}. */
@@ -37,7 +54,13 @@ export interface Sender {
     messages: Iterable<OutgoingMessage> | AsyncIterable<OutgoingMessage>,
     onProgress?: (done: number) => void,
   ): Promise<({ id: string } | { error: SealpostError })[]>;
-  /** Closes the transport. Idempotent. */
+  /**
+   * Seals and sends one file. With offload, a file whose payload alone reaches the threshold is
+   * sealed as a stream straight into S3 (memory stays constant whatever its size) and the queue
+   * carries its pointer; a smaller one is read and sent as {@link Sender.send} does.
+   */
+  sendFile(path: string, options?: SealMessageOptions): Promise<string>;
+  /** Closes the transport (and the offload client). Idempotent. */
   close(): Promise<void>;
 }
 
@@ -65,19 +88,62 @@ export function createSender(options: SenderOptions): Sender {
     ...(batching ? { batchSigning: batching } : {}),
   });
   const { transport } = options;
+  const offload = options.offload;
+  if (offload && !transport.sendPointer) throw new SealpostError('CONFIG_INVALID', 'this transport cannot carry offload pointers: use SQS or BullMQ');
+  const threshold = offload?.threshold === 'always' ? 0 : (offload?.threshold ?? transport.maxEnvelopeBytes);
+  if (!Number.isSafeInteger(threshold) || threshold < 0) throw new SealpostError('CONFIG_INVALID', "offload threshold must be a byte count or 'always'");
+  const offloads = (envelopeBytes: number) => offload !== undefined && envelopeBytes > threshold;
+  /** Uploads an envelope (bytes or a seal stream), then sends its pointer: the pointer only ever names a complete object. */
+  const sendOffloaded = async (id: string, envelope: AsyncIterable<Uint8Array> | Uint8Array) => {
+    const pointer = await offload!.to.upload(id, envelope);
+    await transport.sendPointer!(pointer, { messageId: id });
+  };
   let closing: Promise<void> | undefined;
   const asError = (error: unknown) => (error instanceof SealpostError ? error : new SealpostError('INTERNAL_ERROR', String(error), { cause: error }));
+  const send = async (payload: Uint8Array, messageOptions?: SealMessageOptions) => {
+    const { id, envelope } = await sealer.seal(payload, messageOptions);
+    if (offloads(envelope.length)) await sendOffloaded(id, envelope);
+    else await transport.send(envelope, { messageId: id });
+    return id;
+  };
   return {
-    async send(payload, messageOptions) {
-      const { id, envelope } = await sealer.seal(payload, messageOptions);
-      await transport.send(envelope, { messageId: id });
-      return id;
+    send,
+    async sendFile(path, messageOptions = {}) {
+      if (!offload) return send(await readFile(path).catch(fileError(path)), messageOptions);
+      checkMessageOptions(messageOptions);
+      const input = await openInputFile(path);
+      try {
+        // The envelope is always larger than its payload: a payload at the threshold is offloaded unread.
+        if (input.size < threshold) {
+          input.stream.destroy();
+          return await send(await readFile(path).catch(fileError(path)), messageOptions);
+        }
+        const { id, stream } = sealer.sealStream(input.stream, input.size, messageOptions);
+        await sendOffloaded(id, stream);
+        return id;
+      } finally {
+        input.stream.destroy();
+      }
     },
     async sendMany(messages, onProgress) {
       const results: ({ id: string } | { error: SealpostError })[] = [];
       let done = 0;
       const sealed: { index: number; id: string; envelope: Uint8Array }[] = [];
       const sending = new Set<Promise<void>>();
+      // An envelope over the offload threshold goes on its own: to S3, then its pointer.
+      const sendAlone = (item: (typeof sealed)[number]) => {
+        const sent: Promise<void> = sendOffloaded(item.id, item.envelope)
+          .then(
+            () => void (results[item.index] = { id: item.id }),
+            (error: unknown) => void (results[item.index] = { error: asError(error) }),
+          )
+          .finally(() => {
+            sending.delete(sent);
+            done += 1;
+            onProgress?.(done);
+          });
+        sending.add(sent);
+      };
       const sendBatch = (items: typeof sealed) => {
         const sent: Promise<void> = transport
           .sendBatch(items.map((i) => ({ envelope: i.envelope, options: { messageId: i.id } })))
@@ -106,7 +172,7 @@ export function createSender(options: SenderOptions): Sender {
         const at = index++;
         pending.push(
           sealer.seal(message.payload, message).then(
-            ({ id, envelope }) => void sealed.push({ index: at, id, envelope }),
+            ({ id, envelope }) => void (offloads(envelope.length) ? sendAlone({ index: at, id, envelope }) : sealed.push({ index: at, id, envelope })),
             (error: unknown) => void (results[at] = { error: asError(error) }),
           ),
         );
@@ -125,8 +191,13 @@ export function createSender(options: SenderOptions): Sender {
       return results;
     },
     close() {
-      closing ??= transport.close();
+      closing ??= transport.close().finally(() => offload?.to.close());
       return closing;
     },
   };
 }
+
+const fileError = (path: string) => (cause: unknown): never => {
+  const code = (cause as NodeJS.ErrnoException | undefined)?.code;
+  throw new SealpostError('IO_ERROR', `cannot read ${path}: ${(cause as Error)?.message ?? String(cause)}`, { cause, transient: !(code === 'ENOENT' || code === 'EACCES' || code === 'EISDIR') });
+};

@@ -57,6 +57,14 @@ export const ERROR_CODES = {
   TRANSPORT_UNAVAILABLE: 'the transport is unavailable',
   CRL_UNAVAILABLE: 'a certificate revocation list could not be fetched',
   MESSAGE_TOO_LARGE: 'the envelope exceeds the transport message size limit',
+  // Envelopes offloaded to S3 (a pointer on the queue; the pointer is untrusted input).
+  POINTER_INVALID: 'the offload pointer is malformed',
+  POINTER_BUCKET_NOT_ALLOWED: 'the offload pointer names a bucket outside the allow-list',
+  OFFLOAD_TOO_LARGE: 'the offloaded envelope is declared larger than this receiver accepts',
+  OFFLOAD_OBJECT_MISSING: 'the offloaded envelope is not in its bucket',
+  OFFLOAD_SIZE_MISMATCH: 'the offloaded object is not the size its pointer declares',
+  OFFLOAD_DIGEST_MISMATCH: 'the offloaded object is not the envelope its pointer names',
+  OFFLOAD_UNAVAILABLE: 'the offload bucket is unreachable or failed',
   IO_ERROR: 'a file operation failed',
   INTERNAL_ERROR: 'an unexpected internal error',
 } as const;
@@ -69,6 +77,7 @@ const TRANSIENT_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'KMS_UNAVAILABLE',
   'STORE_UNAVAILABLE',
   'TRANSPORT_UNAVAILABLE',
+  'OFFLOAD_UNAVAILABLE',
   'CRL_UNAVAILABLE',
   'IO_ERROR',
   'INTERNAL_ERROR',

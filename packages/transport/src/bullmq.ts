@@ -2,6 +2,7 @@ import { Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import { SealpostError, isSealpostError } from '@sealpost/envelope';
 import { decodeBase64Envelope } from './base64-envelope.ts';
+import { isPointerJobData, parsePointerJobData, pointerJobData } from './offload/pointer.ts';
 import type { TransportEvents } from './events.ts';
 import type { Delivery, MessageHandler, TransportConsumer, TransportSender } from './types.ts';
 
@@ -43,6 +44,7 @@ interface JobData {
   /** The envelope, base64: BullMQ job data is JSON. */
   readonly envelope: string;
 }
+// An offloaded envelope's job carries a pointer instead (PointerJobData, offload/pointer.ts).
 
 /** What a dead-lettered job's data is replaced with, so the dead-letter queue holds the only copy. */
 interface DeadLetteredData {
@@ -83,6 +85,9 @@ async function within<T>(work: Promise<T>, ms: number, what: string): Promise<T>
  * - A permanent failure adds the envelope to the dead-letter queue with its error code and
  *   reason, then fails the job with UnrecoverableError: no retry. The failed job keeps only a
  *   pointer to its dead-letter entry, so one copy of the envelope is kept.
+ * - `sendPointer` adds a job whose data is an offloaded envelope's pointer (`{ pointer:
+ *   <Extended Client JSON>, ExtendedPayloadSize, "sealpost-envelope-sha256" }`); the consumer hands
+ *   it over as `delivery.pointer`, a malformed one is dead-lettered as POINTER_INVALID.
  * - A transient failure is retried with capped exponential backoff, up to `attempts`; only then
  *   is it dead-lettered, with code `RETRIES_EXHAUSTED`.
  * - A job whose worker died is found by BullMQ's stalled-job check and delivered again.
@@ -175,6 +180,10 @@ export function createBullmqTransport(options: BullmqOptions): { sender: Transpo
       await ensureReachable();
       await within(queueOf().add('envelope', { envelope: Buffer.from(envelope).toString('base64') }, jobOptions(sendOptions?.messageId)), sendTimeoutMs, 'add').catch(unavailable('add'));
     },
+    async sendPointer(pointer, sendOptions) {
+      await ensureReachable();
+      await within(queueOf().add('envelope', pointerJobData(pointer) as never, jobOptions(sendOptions?.messageId)), sendTimeoutMs, 'add').catch(unavailable('add'));
+    },
     async sendBatch(items) {
       items.forEach((item) => check(item.envelope));
       await ensureReachable();
@@ -216,16 +225,19 @@ export function createBullmqTransport(options: BullmqOptions): { sender: Transpo
           const data = job.data as unknown;
           // Redelivered after its dead-letter copy was written (the worker died before failing it).
           if (isDeadLettered(data)) throw new UnrecoverableError(`dead-lettered as ${data.deadLettered.code}`);
-          let envelope: Buffer;
+          let delivery: Delivery;
           try {
-            envelope = decodeBase64Envelope((data as Partial<JobData> | null)?.envelope, maxEnvelopeBytes, `BullMQ job ${String(job.id)}`);
+            const transportId = String(job.id);
+            const attempt = job.attemptsMade + 1;
+            delivery = isPointerJobData(data)
+              ? { envelope: new Uint8Array(0), pointer: parsePointerJobData(data), transportId, attempt }
+              : { envelope: decodeBase64Envelope((data as Partial<JobData> | null)?.envelope, maxEnvelopeBytes, `BullMQ job ${transportId}`), transportId, attempt };
           } catch (error) {
             const refusal = error as SealpostError;
             await deadLetterJob(job, refusal.code, refusal.message);
             options.events?.onDeadLettered?.({ envelope: new Uint8Array(0), transportId: String(job.id), attempt: job.attemptsMade + 1 }, refusal);
             throw new UnrecoverableError(`${refusal.code}: ${refusal.message}`);
           }
-          const delivery: Delivery = { envelope, transportId: String(job.id), attempt: job.attemptsMade + 1 };
           options.events?.onReceived?.(delivery);
           try {
             await handler(delivery);

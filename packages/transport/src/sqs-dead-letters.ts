@@ -1,7 +1,8 @@
 import { ChangeMessageVisibilityBatchCommand, DeleteMessageCommand, ReceiveMessageCommand, SendMessageCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
 import { SealpostError } from '@sealpost/envelope';
 import { selects, type DeadLetter, type DeadLetterBox, type DeadLetterSelection } from './dead-letters.ts';
-import { clientFor, MESSAGE_ID_ATTRIBUTE, type SqsOptions } from './sqs.ts';
+import { SIZE_ATTRIBUTE } from './offload/pointer.ts';
+import { clientFor, MESSAGE_ID_ATTRIBUTE, pointerAttributes, type SqsOptions } from './sqs.ts';
 
 /** How long the messages of one scan stay invisible to other readers of the dead-letter queue, in seconds. */
 const SCAN_VISIBILITY_SECONDS = 120;
@@ -22,7 +23,8 @@ function describe(message: Message): DeadLetter {
     reason: attribute(message, 'sealpost-error-reason') ?? 'no reason recorded',
     at: Number.isFinite(sent) ? new Date(sent).toISOString() : undefined,
     attempts: Number.isInteger(attempts) && attempts > 0 ? attempts : undefined,
-    size: Buffer.byteLength(message.Body ?? '', 'base64'),
+    // A pointer's size is the offloaded envelope's, from its ExtendedPayloadSize attribute.
+    size: attribute(message, SIZE_ATTRIBUTE) !== undefined ? Number(attribute(message, SIZE_ATTRIBUTE)) : Buffer.byteLength(message.Body ?? '', 'base64'),
   };
 }
 
@@ -102,12 +104,13 @@ export function createSqsDeadLetters(options: SqsOptions & { readonly client?: S
     redrive(selection) {
       return withSelected(selection, async (message) => {
         const messageId = attribute(message, MESSAGE_ID_ATTRIBUTE);
+        const attributes = { ...(messageId ? { [MESSAGE_ID_ATTRIBUTE]: { DataType: 'String', StringValue: messageId } } : {}), ...pointerAttributes(message) };
         await client
           .send(
             new SendMessageCommand({
               QueueUrl: options.queueUrl,
               MessageBody: message.Body ?? '',
-              ...(messageId ? { MessageAttributes: { [MESSAGE_ID_ATTRIBUTE]: { DataType: 'String', StringValue: messageId } } } : {}),
+              ...(Object.keys(attributes).length > 0 ? { MessageAttributes: attributes } : {}),
               ...(fifo ? { MessageGroupId: options.messageGroupId ?? 'sealpost', MessageDeduplicationId: messageId ?? message.MessageId } : {}),
             }),
           )

@@ -4,6 +4,7 @@ import { ChangeMessageVisibilityCommand, GetQueueAttributesCommand, SendMessageB
 import { SealpostError, isSealpostError } from '@sealpost/envelope';
 import { Consumer } from 'sqs-consumer';
 import { decodeBase64Envelope } from './base64-envelope.ts';
+import { looksLikePointer, parsePointer, pointerBody, SHA256_ATTRIBUTE, SIZE_ATTRIBUTE, type OffloadPointer } from './offload/pointer.ts';
 import type { TransportEvents } from './events.ts';
 import type { Delivery, MessageHandler, SendOptions, TransportConsumer, TransportSender } from './types.ts';
 
@@ -55,6 +56,18 @@ export function clientFor(queueUrl: string): SQSClient {
 /** Message attribute carrying the Sealpost message id, set by `send` when one is given. */
 export const MESSAGE_ID_ATTRIBUTE = 'sealpost-message-id';
 
+const attributeOf = (message: Message, name: string) => message.MessageAttributes?.[name]?.StringValue;
+
+/** The pointer attributes of a message, copied as they are (a dead letter or redrive keeps them). */
+export function pointerAttributes(message: Message): NonNullable<Message['MessageAttributes']> {
+  const copied: NonNullable<Message['MessageAttributes']> = {};
+  for (const name of [SIZE_ATTRIBUTE, SHA256_ATTRIBUTE]) {
+    const value = message.MessageAttributes?.[name];
+    if (value?.StringValue !== undefined) copied[name] = { DataType: value.DataType ?? 'String', StringValue: value.StringValue };
+  }
+  return copied;
+}
+
 /** The longest visibility timeout SQS allows: 12 hours. */
 const MAX_VISIBILITY_SECONDS = 43_200;
 
@@ -78,6 +91,11 @@ const unavailableAt = (queueUrl: string) => (what: string) => (cause: unknown): 
  *   visibility timeout); the queue's redrive policy moves it on.
  * - A transient failure leaves the message and sets its visibility to a backoff delay that
  *   doubles with ApproximateReceiveCount; the queue's redrive policy stays the last backstop.
+ * - `sendPointer` sends an offloaded envelope's pointer in the SQS Extended Client form: body
+ *   `["software.amazon.payloadoffloading.PayloadS3Pointer",{"s3BucketName":...,"s3Key":...}]`,
+ *   attribute `ExtendedPayloadSize`, plus `sealpost-envelope-sha256`. A body starting with `[`
+ *   is read as a pointer (a malformed one is dead-lettered as POINTER_INVALID) and handed over
+ *   as `delivery.pointer`.
  * - FIFO queues (URL ending .fifo): MessageGroupId from the options, deduplication id = the
  *   message id (or the envelope's SHA-256).
  */
@@ -109,6 +127,17 @@ export function createSqsTransport(options: SqsOptions): { sender: TransportSend
     };
   };
 
+  /** An Extended Client pointer message: the JSON body, ExtendedPayloadSize, and the envelope digest. */
+  const pointerEntry = (pointer: OffloadPointer, sendOptions?: SendOptions) => ({
+    MessageBody: pointerBody(pointer),
+    MessageAttributes: {
+      [SIZE_ATTRIBUTE]: { DataType: 'Number', StringValue: String(pointer.size) },
+      [SHA256_ATTRIBUTE]: { DataType: 'String', StringValue: pointer.sha256 },
+      ...(sendOptions?.messageId ? { [MESSAGE_ID_ATTRIBUTE]: { DataType: 'String', StringValue: sendOptions.messageId } } : {}),
+    },
+    ...(fifo ? { MessageGroupId: options.messageGroupId ?? 'sealpost', MessageDeduplicationId: sendOptions?.messageId ?? pointer.sha256 } : {}),
+  });
+
   const sender: TransportSender = {
     maxEnvelopeBytes,
     // SendMessageBatch takes ten entries.
@@ -116,6 +145,9 @@ export function createSqsTransport(options: SqsOptions): { sender: TransportSend
     async send(envelope, sendOptions) {
       const body = entry(envelope, sendOptions);
       await client.send(new SendMessageCommand({ QueueUrl: options.queueUrl, ...body }), bounded()).catch(unavailable('SendMessage'));
+    },
+    async sendPointer(pointer, sendOptions) {
+      await client.send(new SendMessageCommand({ QueueUrl: options.queueUrl, ...pointerEntry(pointer, sendOptions) }), bounded()).catch(unavailable('SendMessage'));
     },
     async sendBatch(items) {
       const entries = items.map((item) => entry(item.envelope, item.options));
@@ -178,6 +210,8 @@ export function createSqsTransport(options: SqsOptions): { sender: TransportSend
           'sealpost-source-message-id': { DataType: 'String', StringValue: delivery.transportId },
           'sealpost-attempts': { DataType: 'Number', StringValue: String(delivery.attempt) },
           ...(messageId ? { [MESSAGE_ID_ATTRIBUTE]: { DataType: 'String', StringValue: messageId } } : {}),
+          // A dead-lettered pointer keeps what makes it one, so a redrive sends a pointer again.
+          ...pointerAttributes(message),
         },
         ...(options.deadLetterQueueUrl!.endsWith('.fifo') ? { MessageGroupId: options.messageGroupId ?? 'sealpost', MessageDeduplicationId: delivery.transportId } : {}),
       }),
@@ -204,13 +238,14 @@ export function createSqsTransport(options: SqsOptions): { sender: TransportSend
   async function processMessage(message: Message, handler: MessageHandler): Promise<Message> {
     const attempt = Number(message.Attributes?.ApproximateReceiveCount ?? 1);
     const transportId = message.MessageId ?? randomUUID();
-    let envelope: Buffer;
+    let delivery: Delivery;
     try {
-      envelope = decodeBase64Envelope(message.Body, maxEnvelopeBytes, `SQS message ${transportId}`);
+      delivery = looksLikePointer(message.Body)
+        ? { envelope: new Uint8Array(0), pointer: parsePointer(message.Body, attributeOf(message, SIZE_ATTRIBUTE), attributeOf(message, SHA256_ATTRIBUTE)), transportId, attempt }
+        : { envelope: decodeBase64Envelope(message.Body, maxEnvelopeBytes, `SQS message ${transportId}`), transportId, attempt };
     } catch (error) {
       return reject(message, { envelope: new Uint8Array(0), transportId, attempt }, error as SealpostError);
     }
-    const delivery: Delivery = { envelope, transportId, attempt };
     options.events?.onReceived?.(delivery);
     try {
       await handler(delivery);

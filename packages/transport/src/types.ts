@@ -1,7 +1,14 @@
+import type { OffloadPointer } from './offload/pointer.ts';
+
 /** One envelope taken from a transport, handed to a {@link MessageHandler}. */
 export interface Delivery {
-  /** The envelope bytes, exactly as sent. */
+  /** The envelope bytes, exactly as sent; empty when the envelope was offloaded (see {@link Delivery.pointer}). */
   readonly envelope: Uint8Array;
+  /**
+   * Where the envelope is when it travelled offloaded (S3): parsed and syntax-checked, but
+   * untrusted; the handler checks its bucket and size before fetching anything.
+   */
+  readonly pointer?: OffloadPointer;
   /** The transport's own id for this delivery (SQS MessageId, BullMQ job id, spool file name). */
   readonly transportId: string;
   /** 1 on first delivery, then counts redeliveries where the transport knows it. */
@@ -28,6 +35,11 @@ export interface SendOptions {
 export interface TransportSender {
   /** Resolves once the transport has durably accepted the envelope. */
   send(envelope: Uint8Array, options?: SendOptions): Promise<void>;
+  /**
+   * Sends a pointer to an envelope already offloaded (see `createS3Offload`); resolves once the
+   * transport has durably accepted it. Transports that cannot carry pointers (spool) leave it out.
+   */
+  sendPointer?(pointer: OffloadPointer, options?: SendOptions): Promise<void>;
   /** Sends several envelopes using the backend's batch call; resolves when all are accepted. */
   sendBatch(items: readonly { envelope: Uint8Array; options?: SendOptions }[]): Promise<void>;
   /** Largest envelope this transport accepts, in bytes; `send` rejects larger ones with MESSAGE_TOO_LARGE. */

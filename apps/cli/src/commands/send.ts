@@ -5,7 +5,7 @@ import mime from 'mime-types';
 import { SealpostError } from '@sealpost/envelope';
 import { resolveAll, resolveKeyWrapper, resolveSigner } from '@sealpost/key-refs';
 import type { OutgoingMessage } from '@sealpost/sender';
-import { collect, parseMetadata } from '../options.ts';
+import { collect, parseMetadata, parseSize } from '../options.ts';
 import { EXIT, createOutput, usage } from '../output.ts';
 
 interface SendOptions {
@@ -18,20 +18,23 @@ interface SendOptions {
   batchSign?: boolean;
   batchMaxMessages: string;
   batchMaxDelayMs: string;
+  offload?: string;
+  offloadThreshold?: string;
   json?: boolean;
 }
 
-async function filesOf(inputs: string[]): Promise<string[]> {
-  const files: string[] = [];
+async function filesOf(inputs: string[]): Promise<{ path: string; size: number }[]> {
+  const files: { path: string; size: number }[] = [];
   for (const input of inputs) {
     const info = await stat(input).catch((cause: unknown) => {
       throw new SealpostError('IO_ERROR', `cannot read ${input}: ${(cause as Error).message}`, { cause, transient: false });
     });
     if (info.isDirectory()) {
       for (const name of (await readdir(input)).sort()) {
-        if ((await stat(join(input, name))).isFile()) files.push(join(input, name));
+        const entry = await stat(join(input, name));
+        if (entry.isFile()) files.push({ path: join(input, name), size: entry.size });
       }
-    } else files.push(input);
+    } else files.push({ path: input, size: info.size });
   }
   return files;
 }
@@ -49,9 +52,11 @@ export function sendCommand(): Command {
     .option('--batch-sign', 'one signature (one KMS Sign) per batch of messages, each with its own inclusion proof (FORMAT.md section 15)')
     .option('--batch-max-messages <n>', 'with --batch-sign: most messages under one signature (1-65536)', '256')
     .option('--batch-max-delay-ms <ms>', 'with --batch-sign: longest a message waits for its batch to fill (0-60000)', '10')
+    .option('--offload <s3-url>', 's3://BUCKET[/PREFIX]: envelopes over the threshold are streamed to S3 while sealed, the queue carries a pointer (SQS, BullMQ)')
+    .option('--offload-threshold <size>', "with --offload: envelopes larger than this go to S3 (e.g. 200KiB, 1MiB), or 'always' (default: what does not fit a queue message)")
     .option('--json', 'one JSON line per message and a JSON summary')
     .argument('[inputs...]', "files or directories; '-' or nothing for standard input")
-    .addHelpText('after', '\nExit code 0 when every message was sent; 4 when every failure was transient (the transport unreachable: retry later); 1 otherwise (each failure is named).\n\nExample:\n  sealpost send --transport spool:.sealpost/spool --sign-key keys/sender.pem --to keys/receiver.pub.pem outbox/\n  sealpost send --batch-sign --transport spool:.sealpost/spool --sign-key kms:alias/sender --to keys/receiver.pub.pem outbox/')
+    .addHelpText('after', '\nExit code 0 when every message was sent; 4 when every failure was transient (the transport unreachable: retry later); 1 otherwise (each failure is named).\n\nExample:\n  sealpost send --transport spool:.sealpost/spool --sign-key keys/sender.pem --to keys/receiver.pub.pem outbox/\n  sealpost send --batch-sign --transport spool:.sealpost/spool --sign-key kms:alias/sender --to keys/receiver.pub.pem outbox/\n  sealpost send --transport sqs:https://sqs.eu-north-1.amazonaws.com/111122223333/inbox --offload s3://inbox-large/sealpost/ --sign-key keys/sender.pem --to keys/receiver.pub.pem big.iso')
     .action(async (inputs: string[], options: SendOptions) => {
       if (!options.to?.length) throw usage('at least one --to recipient is required');
       const maxMessages = Number(options.batchMaxMessages);
@@ -60,23 +65,32 @@ export function sendCommand(): Command {
       if (!Number.isInteger(maxDelayMs) || maxDelayMs < 0 || maxDelayMs > 60_000) throw usage('--batch-max-delay-ms must be between 0 and 60000');
       const concurrency = Number(options.concurrency ?? (options.batchSign ? maxMessages : 16));
       if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 65_536) throw usage('--concurrency must be between 1 and 65536');
+      if (options.offloadThreshold !== undefined && !options.offload) throw usage('--offload-threshold needs --offload');
+      const threshold = options.offloadThreshold === undefined ? undefined : /^always$/i.test(options.offloadThreshold) ? ('always' as const) : parseSize(options.offloadThreshold, '--offload-threshold');
       const out = createOutput(Boolean(options.json));
       const metadata = parseMetadata(options.metadata);
       const [signer, recipients] = await Promise.all([resolveSigner(options.signKey), resolveAll(options.to, resolveKeyWrapper)]);
       // Loaded here, not at start: the queue clients are heavy and only `send` needs them.
-      const [{ openTransport }, { createSender }, { default: cliProgress }] = await Promise.all([import('@sealpost/transport'), import('@sealpost/sender'), import('cli-progress')]);
+      const [{ openTransport, createS3Offload, parseOffloadLocation }, { createSender }, { default: cliProgress }] = await Promise.all([import('@sealpost/transport'), import('@sealpost/sender'), import('cli-progress')]);
+      const location = options.offload === undefined ? undefined : parseOffloadLocation(options.offload);
       const { sender: transport } = openTransport(options.transport);
       let sender;
       try {
-        sender = createSender({ signer, recipients, transport, concurrency, ...(options.batchSign ? { batchSigning: { maxMessages, maxDelayMs } } : {}) });
+        const offload = location ? { to: createS3Offload({ location }), ...(threshold !== undefined ? { threshold } : {}) } : undefined;
+        sender = createSender({ signer, recipients, transport, concurrency, ...(options.batchSign ? { batchSigning: { maxMessages, maxDelayMs } } : {}), ...(offload ? { offload } : {}) });
       } catch (error) {
         await transport.close();
         throw error;
       }
+      const offloadAt = threshold === 'always' ? 0 : (threshold ?? transport.maxEnvelopeBytes);
       const started = performance.now();
       const useStdin = inputs.length === 0 || (inputs.length === 1 && inputs[0] === '-');
-      const files = useStdin ? [] : await filesOf(inputs);
-      const names = useStdin ? ['payload'] : files;
+      const all = useStdin ? [] : await filesOf(inputs);
+      // With offload, a file whose payload alone reaches the threshold is sealed straight into S3
+      // (constant memory); the rest are read and sent in transport batches.
+      const streamed = location ? all.filter((f) => f.size >= offloadAt) : [];
+      const files = all.filter((f) => !streamed.includes(f)).map((f) => f.path);
+      const names = useStdin ? ['payload'] : [...files, ...streamed.map((f) => f.path)];
       let bytes = 0;
       async function* messages(): AsyncGenerator<OutgoingMessage> {
         if (useStdin) {
@@ -100,7 +114,14 @@ export function sendCommand(): Command {
       bar?.start(names.length, 0, { rate: 0 });
       let results;
       try {
-        results = await sender.sendMany(messages(), (done) => bar?.update(done, { rate: Math.round(done / Math.max((performance.now() - started) / 1000, 0.001)) }));
+        const progress = (done: number) => bar?.update(done, { rate: Math.round(done / Math.max((performance.now() - started) / 1000, 0.001)) });
+        results = files.length > 0 || useStdin ? await sender.sendMany(messages(), progress) : [];
+        for (const file of streamed) {
+          const messageOptions = { name: basename(file.path), contentType: options.contentType ?? (mime.lookup(file.path) || 'application/octet-stream'), metadata };
+          results.push(await sender.sendFile(file.path, messageOptions).then((id) => ({ id }), (error: unknown) => ({ error: error instanceof SealpostError ? error : new SealpostError('INTERNAL_ERROR', String(error), { cause: error }) })));
+          bytes += file.size;
+          progress(results.length);
+        }
       } finally {
         bar?.stop();
         await sender.close();
