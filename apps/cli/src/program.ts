@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { deadCommand } from './commands/dead.ts';
 import { inspectCommand } from './commands/inspect.ts';
 import { keygenCommand } from './commands/keygen.ts';
+import { keysCommand } from './commands/keys.ts';
 import { kmsCommand } from './commands/kms.ts';
 import { caCommand } from './commands/ca.ts';
 import { messagesCommand } from './commands/messages.ts';
@@ -30,7 +31,7 @@ export function createProgram(options: ProgramOptions = {}): Command {
     .version('0.1.0')
     .showHelpAfterError()
     .exitOverride();
-  for (const command of [keygenCommand(), sealCommand(), openCommand(), inspectCommand(), sendCommand(), messagesCommand(), deadCommand(), kmsCommand(), caCommand()]) {
+  for (const command of [keygenCommand(), keysCommand(), sealCommand(), openCommand(), inspectCommand(), sendCommand(), messagesCommand(), deadCommand(), kmsCommand(), caCommand()]) {
     program.addCommand(command.exitOverride());
   }
   if (options.json) quietErrors(program);

@@ -97,6 +97,15 @@ export type ReceiverConfig = { readonly [K in keyof Settings]: z.output<Settings
  * misspelled setting) is a problem too, so a typo never silently falls back to a default.
  */
 export async function loadReceiverConfig(options: { env?: NodeJS.ProcessEnv; file?: string } = {}): Promise<ReceiverConfig> {
+  return loadReceiverSettings(Object.keys(SETTINGS) as (keyof Settings)[], options);
+}
+
+/**
+ * Loads some of the settings as {@link loadReceiverConfig} loads all of them — the same
+ * sources, defaults, checks and refusal of unknown SEALPOST_* variables — for a tool that
+ * needs only those (`sealpost keys trusted` reads the trust settings; no receiver key is needed).
+ */
+export async function loadReceiverSettings<K extends keyof Settings>(only: readonly K[], options: { env?: NodeJS.ProcessEnv; file?: string } = {}): Promise<Pick<ReceiverConfig, K>> {
   const env = options.env ?? process.env;
   let fromFile: Record<string, unknown> = {};
   if (options.file) {
@@ -110,7 +119,7 @@ export async function loadReceiverConfig(options: { env?: NodeJS.ProcessEnv; fil
   }
   const problems: string[] = unknownVariables(env).map((name) => `unknown environment variable ${name}`);
   const config: Record<string, unknown> = {};
-  for (const [key, setting] of Object.entries(SETTINGS)) {
+  for (const [key, setting] of Object.entries(SETTINGS).filter(([key]) => (only as readonly string[]).includes(key))) {
     const raw = env[setting.env] !== undefined && env[setting.env] !== '' ? env[setting.env] : (fromFile[key] ?? setting.default);
     const result = (setting.schema as z.ZodType).safeParse(raw);
     if (result.success) config[key] = result.data;
@@ -124,7 +133,7 @@ export async function loadReceiverConfig(options: { env?: NodeJS.ProcessEnv; fil
     problems.push(`crl (${SETTINGS.crl.env}): CRLs apply to certificates; set trustCa (${SETTINGS.trustCa.env}) too`);
   }
   if (problems.length > 0) throw new SealpostError('CONFIG_INVALID', `invalid receiver configuration: ${problems.join('; ')}`);
-  return config as ReceiverConfig;
+  return config as Pick<ReceiverConfig, K>;
 }
 
 /** The settings as a text table, for `--help` and documentation. */

@@ -10,10 +10,11 @@
  * process.once('SIGTERM', () => receiver.stop())
  * ```
  */
-export { loadReceiverConfig, describeSettings, SETTINGS, type ReceiverConfig } from './config.ts';
+export { loadReceiverConfig, loadReceiverSettings, describeSettings, SETTINGS, type ReceiverConfig } from './config.ts';
 export { createReceiverMetrics, urlKind, RECEIVER_KMS_OPERATIONS, type BuildInfo, type ReceiverMetrics } from './metrics.ts';
 export { createMessageProcessor, type ProcessorOptions } from './processor.ts';
 export { startReceiver, type Receiver, type ReceiverParts } from './receiver.ts';
 export { startReceiverFromConfig } from './worker.ts';
 export { runReceiverCli } from './cli.ts';
 export { createSqsHandler, type SqsHandlerOptions } from './lambda.ts';
+export { describeTrust, TRUST_SETTINGS, type TrustListing } from './trust-listing.ts';

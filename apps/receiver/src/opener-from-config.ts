@@ -30,8 +30,11 @@ export async function createOpenerFromConfig(config: ReceiverConfig, metrics: Re
   });
 }
 
+/** The settings that decide whom a receiver trusts. */
+export type TrustSettings = Pick<ReceiverConfig, 'trust' | 'trustCa' | 'crl' | 'crlRefresh' | 'crlMaxStale' | 'requireSubject' | 'requireSan' | 'requireEku' | 'requirePolicy' | 'kmsVerify'>;
+
 /** The certificate settings as key-refs takes them. */
-function certificateTrustRefs(config: ReceiverConfig) {
+export function certificateTrustRefs(config: TrustSettings) {
   return {
     trustCa: config.trustCa,
     crl: config.crl,

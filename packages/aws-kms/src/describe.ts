@@ -22,12 +22,28 @@ export type KeyPurpose = 'sign' | 'encrypt';
  * KMS_KEY_UNUSABLE naming the key and what is wrong.
  */
 export async function describeAndCheck(client: KMSClient, keyId: string, purpose: KeyPurpose): Promise<KeyMetadata & { Arn: string; KeySpec: string }> {
-  let metadata: KeyMetadata | undefined;
+  return checkKeyMetadata(await describeKey(client, keyId), keyId, purpose);
+}
+
+/**
+ * Calls DescribeKey and checks the key is usable for the purpose its KeyUsage names (SIGN_VERIFY:
+ * sign, ENCRYPT_DECRYPT: encrypt), as {@link describeAndCheck} would for that purpose.
+ */
+export async function describeAnyKey(client: KMSClient, keyId: string): Promise<KeyMetadata & { Arn: string; KeySpec: string; purpose: KeyPurpose }> {
+  const metadata = await describeKey(client, keyId);
+  const purpose: KeyPurpose = metadata?.KeyUsage === 'SIGN_VERIFY' ? 'sign' : 'encrypt';
+  return { ...checkKeyMetadata(metadata, keyId, purpose), purpose };
+}
+
+async function describeKey(client: KMSClient, keyId: string): Promise<KeyMetadata | undefined> {
   try {
-    metadata = (await client.send(new DescribeKeyCommand({ KeyId: keyId }))).KeyMetadata;
+    return (await client.send(new DescribeKeyCommand({ KeyId: keyId }))).KeyMetadata;
   } catch (error) {
     throw mapKmsError(error, keyId, 'DescribeKey');
   }
+}
+
+function checkKeyMetadata(metadata: KeyMetadata | undefined, keyId: string, purpose: KeyPurpose): KeyMetadata & { Arn: string; KeySpec: string } {
   const problem = (text: string) => new SealpostError('KMS_KEY_UNUSABLE', `KMS key ${keyId}${metadata?.Arn && metadata.Arn !== keyId ? ` (${metadata.Arn})` : ''} ${text}`);
   if (!metadata?.Arn || !metadata.KeySpec) throw problem('has no ARN or key spec in DescribeKey');
   if (metadata.KeyState !== 'Enabled') throw problem(`is ${metadata.KeyState ?? 'not enabled'}; it must be Enabled`);

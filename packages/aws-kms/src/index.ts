@@ -11,7 +11,7 @@
  */
 export { createKmsClient, type KmsClientOptions } from './client.ts';
 export { mapKmsError } from './errors.ts';
-export { describeAndCheck, getPublicKey, KEY_SPEC_SIGNING_ALGORITHM, type KeyPurpose } from './describe.ts';
+export { describeAndCheck, describeAnyKey, getPublicKey, KEY_SPEC_SIGNING_ALGORITHM, type KeyPurpose } from './describe.ts';
 export { createKmsSigner, createKmsTrustedSender, createKmsKeyWrapper, createKmsKeyUnwrapper, type KmsKeyOptions } from './keys.ts';
 export { createCsr, type CsrOptions } from './csr.ts';
 export { importKeyMaterial, wrapKeyMaterial, type ImportKeyMaterialOptions, type ImportWrappingAlgorithm } from './import-key-material.ts';

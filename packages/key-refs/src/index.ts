@@ -1,2 +1,3 @@
 export * from './resolve.ts';
 export * from './certificates.ts';
+export * from './describe.ts';
