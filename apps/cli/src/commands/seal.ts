@@ -35,7 +35,7 @@ export function sealCommand(): Command {
     .option('--name <name>', 'payload file name inside the envelope (default: the input file name)')
     .option('--content-type <type>', 'payload content type (default: from the file extension)')
     .option('--metadata <key=value>', 'signed metadata entry (repeatable)', collect)
-    .option('--gzip', 'compress the bundle before encryption')
+    .option('--gzip', 'compress the bundle before encryption (readers refuse bundles that expand past 256:1 beyond their first MiB)')
     .option('--max-recipients <n>', 'most --to recipients (a receiver with default limits opens at most 16); raise it only when every receiver\'s SEALPOST_MAX_RECIPIENTS is as high', String(DEFAULT_LIMITS.maxRecipients))
     .option('--force', 'overwrite an existing output file')
     .option('--json', 'print the result as JSON')
