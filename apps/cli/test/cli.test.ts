@@ -87,6 +87,19 @@ describe('sealpost CLI', () => {
     }
   });
 
+  it('seal --gzip warns when the payload compresses past what readers accept, and open refuses that envelope with LIMIT_EXCEEDED', async () => {
+    await writeFile(join(dir, 'zeros.bin'), Buffer.alloc(8 * 1024 * 1024));
+    const sealed = await sealpost(['seal', '--sign-key', 'keys/sender.pem', '--to', 'keys/receiver.pub.pem', '--in', 'zeros.bin', '--out', 'zeros.enc', '--gzip', '--json']);
+    expect(sealed.code).toBe(0);
+    expect(JSON.parse(sealed.stdout).warning).toMatch(/LIMIT_EXCEEDED/);
+    const opened = await sealpost(['open', '--key', 'keys/receiver.pem', '--trust', 'keys/sender.pub.pem', '--in', 'zeros.enc', '--out', 'zeros.out']);
+    expect(opened.code).toBe(1);
+    expect(opened.stderr).toMatch(/LIMIT_EXCEEDED/);
+    const plain = await sealpost(['seal', '--sign-key', 'keys/sender.pem', '--to', 'keys/receiver.pub.pem', '--in', 'zeros.bin', '--out', 'zeros-plain.enc']);
+    expect(plain.code).toBe(0);
+    expect(plain.stdout).not.toMatch(/warning/);
+  });
+
   it('exits 1 for rejected messages: tampered, untrusted sender, not a recipient', async () => {
     await sealpost(['seal', '--sign-key', 'keys/sender.pem', '--to', 'keys/receiver.pub.pem', '--in', 'message.json', '--out', 'm2.enc']);
     const bytes = await readFile(join(dir, 'm2.enc'));

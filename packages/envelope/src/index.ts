@@ -18,6 +18,7 @@ export type * from './keys/types.ts';
 export type * from './message.ts';
 export { SIGNING_ALGORITHMS, WRAPPING_ALGORITHMS, CURVE_SIGNING_ALGORITHM, isSigningAlgorithm, isWrappingAlgorithm, signingHash } from './algorithms.ts';
 export { DEFAULT_LIMITS, DEFAULT_STREAM_LIMITS, resolveLimits, type Limits } from './limits.ts';
+export { DECOMPRESSION_ALLOWANCE_BYTES } from './format/gunzip.ts';
 export { encodeCanonical, decodeCanonical } from './cbor.ts';
 export { uuidv7, isUuidV7 } from './uuid.ts';
 export { MAGIC, VERSION, DEFAULT_FRAME_SIZE, type Compression, type EnvelopeHeader, type RecipientEntry } from './format/header.ts';

@@ -1,8 +1,8 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { Command } from 'commander';
 import mime from 'mime-types';
-import { DEFAULT_LIMITS, checkMessageOptions, createSealer, describeCertificate, openInputFile, parseCertificateChain } from '@sealpost/envelope';
+import { DECOMPRESSION_ALLOWANCE_BYTES, DEFAULT_LIMITS, checkMessageOptions, createSealer, describeCertificate, openInputFile, parseCertificateChain } from '@sealpost/envelope';
 import { resolveAll, resolveKeyWrapper, resolveSigner } from '@sealpost/key-refs';
 import { assertWritable, spoolStdin, withTempDir } from '../files.ts';
 import { collect, parseCount, parseMetadata } from '../options.ts';
@@ -64,7 +64,7 @@ export function sealCommand(): Command {
       const result = await withTempDir(async (dir) => {
         const inPath = options.in === '-' ? join(dir, 'stdin') : options.in;
         if (options.in === '-') await spoolStdin(inPath);
-        if (outPath !== '-') return sealer.sealFile(inPath, outPath, message);
+        if (outPath !== '-') return { ...(await sealer.sealFile(inPath, outPath, message)), payloadBytes: (await stat(inPath)).size };
         const input = await openInputFile(inPath);
         const sealed = sealer.sealStream(input.stream, input.size, message);
         let bytes = 0;
@@ -72,11 +72,14 @@ export function sealCommand(): Command {
           bytes += chunk.length;
           if (!process.stdout.write(chunk)) await new Promise((resolve) => process.stdout.once('drain', resolve));
         }
-        return { id: sealed.id, bytes };
+        return { id: sealed.id, bytes, payloadBytes: input.size };
       });
+      // Readers bound decompression (FORMAT.md section 5); say so now rather than at the receiver.
+      const tooCompressed = Boolean(options.gzip) && result.payloadBytes > DEFAULT_LIMITS.maxCompressionRatio * result.bytes + DECOMPRESSION_ALLOWANCE_BYTES;
+      const warning = tooCompressed ? `the payload compressed past ${DEFAULT_LIMITS.maxCompressionRatio}:1: readers with default limits refuse this envelope (LIMIT_EXCEEDED); seal it without --gzip` : undefined;
       out.result(
-        { id: result.id, out: outPath, bytes: result.bytes, sender: signer.keyId, ...(certifiedAs ? { senderSubject: certifiedAs } : {}), recipients: recipients.map((r) => r.keyId) },
-        `sealed ${name} as message ${result.id}\n  signed by ${signer.keyId}${certifiedAs ? ` (certified as ${certifiedAs})` : ''}\n  for ${recipients.map((r) => r.keyId).join(', ')}\n  wrote ${result.bytes} bytes to ${outPath === '-' ? 'standard output' : outPath}`,
+        { id: result.id, out: outPath, bytes: result.bytes, sender: signer.keyId, ...(certifiedAs ? { senderSubject: certifiedAs } : {}), recipients: recipients.map((r) => r.keyId), ...(warning ? { warning } : {}) },
+        `sealed ${name} as message ${result.id}\n  signed by ${signer.keyId}${certifiedAs ? ` (certified as ${certifiedAs})` : ''}\n  for ${recipients.map((r) => r.keyId).join(', ')}\n  wrote ${result.bytes} bytes to ${outPath === '-' ? 'standard output' : outPath}${warning ? `\n  warning: ${warning}` : ''}`,
       );
     });
 }
