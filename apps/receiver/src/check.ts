@@ -1,11 +1,11 @@
 import { isSealpostError } from '@sealpost/envelope';
-import { openStore } from '@sealpost/store';
 import { probeTransport } from '@sealpost/transport';
 import pino from 'pino';
 import type { ReceiverConfig } from './config.ts';
 import { redactUrl } from './describe.ts';
 import { createReceiverMetrics } from './metrics.ts';
 import { createOpenerFromConfig } from './opener-from-config.ts';
+import { storeFromConfig } from './store-from-config.ts';
 
 /** The outcome of one pre-flight check. */
 export interface CheckResult {
@@ -36,8 +36,8 @@ export async function checkReceiver(config: ReceiverConfig): Promise<CheckResult
     attempt('keys and trusted senders (SEALPOST_KEYS, SEALPOST_TRUST)', async () => {
       await createOpenerFromConfig(config, createReceiverMetrics(), pino({ level: 'silent' }));
     }),
-    attempt(`store (SEALPOST_STORE) ${redactUrl(config.store)}`, async () => {
-      const store = openStore(config.store);
+    attempt(`store (SEALPOST_STORE, SEALPOST_BLOB_STORE) ${redactUrl(config.store)}${config.blobStore ? ` ${config.blobStore}` : ''}`, async () => {
+      const store = storeFromConfig(config);
       try {
         await store.init();
       } finally {

@@ -31,7 +31,14 @@ const int = (min: number, max: number) =>
  */
 export const SETTINGS = {
   transport: { env: 'SEALPOST_TRANSPORT', default: 'spool:.sealpost/spool', schema: z.string().min(1), help: 'Where envelopes arrive: spool:DIR, bullmq://HOST:PORT/QUEUE or sqs:QUEUE_URL?deadLetter=DLQ_URL' },
-  store: { env: 'SEALPOST_STORE', default: 'sqlite:.sealpost/messages.db', schema: z.string().min(1), help: 'Where verified messages are stored: sqlite:FILE or postgres://...' },
+  store: { env: 'SEALPOST_STORE', default: 'sqlite:.sealpost/messages.db', schema: z.string().min(1), help: 'Where verified messages are stored: sqlite:FILE, postgres://..., redis://... or dynamodb://TABLE' },
+  blobStore: {
+    env: 'SEALPOST_BLOB_STORE',
+    default: '',
+    schema: z.string().regex(/^$|^none$|^dir:.+|^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/.*)?$/, "expected dir:PATH, s3://BUCKET[/PREFIX] or 'none'"),
+    help: "Where payloads over SEALPOST_INLINE_PAYLOAD_MAX are kept instead of in the store's rows: dir:PATH, s3://BUCKET[/PREFIX] or 'none' (empty: blobs/ beside a SQLite store, none for the others)",
+  },
+  inlinePayloadMax: { env: 'SEALPOST_INLINE_PAYLOAD_MAX', default: 256 * 1024, schema: int(0, 8 ** 11 - 1), help: 'Largest payload kept in a store row, in bytes; larger ones go to the blob location (DynamoDB rows hold at most 389120)' },
   keys: { env: 'SEALPOST_KEYS', default: undefined, schema: list.pipe(z.array(z.string()).min(1, 'at least one receiver key is required')), help: 'Our private keys, comma-separated: PEM files or kms:KEY (id, ARN or alias)' },
   trust: { env: 'SEALPOST_TRUST', default: '', schema: list, help: 'Trusted senders, comma-separated: public key PEM files, directories of *.pub.pem, or kms:KEY (this, SEALPOST_TRUST_CA or both)' },
   trustCa: { env: 'SEALPOST_TRUST_CA', default: '', schema: list, help: 'Trusted CA certificates, comma-separated PEM files: senders whose certificate chains to one are accepted' },

@@ -7,13 +7,13 @@
  * Keys, trusted senders and the store are set up once per execution environment, during init, so
  * a bad setting fails the init, naming it, instead of every invocation.
  */
-import { openStore } from '@sealpost/store';
 import pino from 'pino';
 import { loadReceiverConfig } from './config.ts';
 import { createSqsHandler } from './lambda.ts';
 import { receiverVersion } from './describe.ts';
 import { createReceiverMetrics, urlKind } from './metrics.ts';
 import { createOpenerFromConfig } from './opener-from-config.ts';
+import { storeFromConfig } from './store-from-config.ts';
 
 const config = await loadReceiverConfig();
 const logger = pino({ level: config.logLevel });
@@ -21,4 +21,4 @@ const metrics = createReceiverMetrics({ version: receiverVersion(), transport: '
 const opener = await createOpenerFromConfig(config, metrics, logger);
 
 /** The Lambda handler: returns the records that were not handled as `batchItemFailures`. */
-export const handler = createSqsHandler({ opener, store: openStore(config.store), logger, metrics });
+export const handler = createSqsHandler({ opener, store: storeFromConfig(config), logger, metrics });

@@ -1,4 +1,3 @@
-import { openStore } from '@sealpost/store';
 import { openTransport } from '@sealpost/transport';
 import type { Logger } from 'pino';
 import type { ReceiverConfig } from './config.ts';
@@ -8,6 +7,7 @@ import { createErrorReporter } from './error-reporter.ts';
 import { createReceiverMetrics, urlKind } from './metrics.ts';
 import { createOpenerFromConfig } from './opener-from-config.ts';
 import { startReceiver, type Receiver } from './receiver.ts';
+import { storeFromConfig } from './store-from-config.ts';
 
 /**
  * Builds everything a configuration names — keys (files or KMS), trusted senders, the opener,
@@ -18,7 +18,7 @@ import { startReceiver, type Receiver } from './receiver.ts';
 export async function startReceiverFromConfig(config: ReceiverConfig, logger: Logger): Promise<Receiver> {
   const metrics = createReceiverMetrics({ version: receiverVersion(), transport: urlKind(config.transport), store: urlKind(config.store) });
   const opener = await createOpenerFromConfig(config, metrics, logger);
-  const opened = openStore(config.store);
+  const opened = storeFromConfig(config);
   const store: typeof opened = { ...opened, init: () => opened.init().catch(naming('store (SEALPOST_STORE)', config.store)) };
   const transportErrors = createErrorReporter(logger, 'transport error; retrying with backoff');
   const transport = openTransport(config.transport, {

@@ -54,6 +54,7 @@ export const ERROR_CODES = {
   STORE_UNAVAILABLE: 'the message store is unavailable',
   STORE_REJECTED: 'the message store refused this message for good',
   STORE_NOT_FOUND: 'the message store does not exist (a read-only open creates nothing)',
+  STORE_CORRUPT: 'a stored payload is missing or does not match its recorded size or digest',
   TRANSPORT_UNAVAILABLE: 'the transport is unavailable',
   CRL_UNAVAILABLE: 'a certificate revocation list could not be fetched',
   MESSAGE_TOO_LARGE: 'the envelope exceeds the transport message size limit',

@@ -10,11 +10,16 @@ import {
   type AttributeValue,
 } from '@aws-sdk/client-dynamodb';
 import { SealpostError, type SigningAlgorithm } from '@sealpost/envelope';
+import type { RowStore, StoredRow } from './rows.ts';
 import { decodeCertificates, encodeCertificates, sameBytes, senderIdentity } from './stored-message.ts';
-import type { InitOptions, ListOptions, MessageStore, PutResult, StoredMessage, StoredMessageSummary } from './types.ts';
+import type { InitOptions, ListOptions, MessageStore, PutResult, StoredMessageSummary } from './types.ts';
+import { withBlobs, type BlobOptions } from './with-blobs.ts';
 
-/** Options for {@link createDynamoDbStore}. */
-export interface DynamoDbStoreOptions {
+/**
+ * Options for {@link createDynamoDbStore}. Without `blobs`, payloads over the item limit are
+ * refused (LIMIT_EXCEEDED); with one, payloads over `inlinePayloadMax` (at most 380 KiB) go there.
+ */
+export interface DynamoDbStoreOptions extends BlobOptions {
   /** The table (partition key `id`, a string). */
   readonly table: string;
   /** A client to use; by default one from the standard AWS configuration. */
@@ -44,6 +49,7 @@ function summaryOf(item: Item): StoredMessageSummary {
     payloadSha256: item.payloadSha256!.B!,
     metadata: JSON.parse(item.metadata!.S!) as Record<string, string>,
     ...senderIdentity(item.senderSubject?.S, item.senderCertificate?.S),
+    ...(item.payloadRef?.S ? { payloadRef: item.payloadRef.S } : {}),
   };
 }
 
@@ -54,6 +60,10 @@ function summaryOf(item: Item): StoredMessageSummary {
  * sorts (fine for inspection, costly on large tables).
  */
 export function createDynamoDbStore(options: DynamoDbStoreOptions): MessageStore {
+  return withBlobs(dynamoRows(options), options);
+}
+
+function dynamoRows(options: DynamoDbStoreOptions): RowStore {
   const client = options.client ?? new DynamoDBClient({});
   const table = options.table;
   const fail = (error: unknown, what: string): never => {
@@ -62,6 +72,7 @@ export function createDynamoDbStore(options: DynamoDbStoreOptions): MessageStore
     throw new SealpostError(REFUSED.has(name) ? 'STORE_REJECTED' : 'STORE_UNAVAILABLE', `DynamoDB ${what} on ${table}: ${name}: ${(error as Error).message}`, { cause: error });
   };
   return {
+    maxRowPayloadBytes: MAX_PAYLOAD_BYTES,
     async init(initOptions: InitOptions = {}) {
       try {
         await client.send(new DescribeTableCommand({ TableName: table }));
@@ -79,7 +90,7 @@ export function createDynamoDbStore(options: DynamoDbStoreOptions): MessageStore
       }
       throw new SealpostError('STORE_UNAVAILABLE', `DynamoDB table ${table} did not become ACTIVE`);
     },
-    async put(m: StoredMessage): Promise<PutResult> {
+    async insert(m: StoredRow): Promise<PutResult> {
       if (m.payload.length > MAX_PAYLOAD_BYTES) {
         throw new SealpostError('LIMIT_EXCEEDED', `message ${m.id} has a ${m.payload.length}-byte payload; the DynamoDB store holds at most ${MAX_PAYLOAD_BYTES} bytes (400 KB items)`);
       }
@@ -92,8 +103,9 @@ export function createDynamoDbStore(options: DynamoDbStoreOptions): MessageStore
         receivedAt: { N: String(m.receivedAt.getTime()) },
         payloadName: { S: m.payloadName },
         contentType: { S: m.contentType },
-        size: { N: String(m.payload.length) },
+        size: { N: String(m.size) },
         payload: { B: m.payload },
+        ...(m.payloadRef ? { payloadRef: { S: m.payloadRef } } : {}),
         payloadSha256: { B: m.payloadSha256 },
         metadata: { S: JSON.stringify(m.metadata) },
         manifest: { B: m.manifest },
@@ -111,16 +123,20 @@ export function createDynamoDbStore(options: DynamoDbStoreOptions): MessageStore
       if (existing?.manifest?.B && sameBytes(existing.manifest.B, m.manifest)) return 'duplicate';
       throw new SealpostError('REPLAY_DETECTED', `message ${m.id} was already stored with a different manifest`);
     },
-    async get(id) {
+    async existing(id) {
+      const { Item: item } = await client.send(new GetItemCommand({ TableName: table, Key: { id: { S: id } }, ConsistentRead: true, ProjectionExpression: 'manifest, payloadRef' })).catch((e: unknown) => fail(e, 'GetItem'));
+      return item?.manifest?.B ? { manifest: item.manifest.B, ...(item.payloadRef?.S ? { payloadRef: item.payloadRef.S } : {}) } : undefined;
+    },
+    async read(id) {
       const { Item: item } = await client.send(new GetItemCommand({ TableName: table, Key: { id: { S: id } }, ConsistentRead: true })).catch((e: unknown) => fail(e, 'GetItem'));
-      return item ? { ...summaryOf(item), payload: item.payload!.B!, manifest: item.manifest!.B!, signature: item.signature!.B!, certificates: decodeCertificates(item.certificates?.S) } : undefined;
+      return item ? { ...summaryOf(item), payload: item.payload?.B ?? new Uint8Array(0), manifest: item.manifest!.B!, signature: item.signature!.B!, certificates: decodeCertificates(item.certificates?.S) } : undefined;
     },
     async list(listOptions: ListOptions = {}) {
       const items: Item[] = [];
       let start: Record<string, AttributeValue> | undefined;
       do {
         const page = await client
-          .send(new ScanCommand({ TableName: table, ProjectionExpression: 'id, senderKeyId, senderAlgorithm, recipients, createdAt, receivedAt, payloadName, contentType, #size, payloadSha256, metadata, senderSubject, senderCertificate', ExpressionAttributeNames: { '#size': 'size' }, ...(start ? { ExclusiveStartKey: start } : {}) }))
+          .send(new ScanCommand({ TableName: table, ProjectionExpression: 'id, senderKeyId, senderAlgorithm, recipients, createdAt, receivedAt, payloadName, contentType, #size, payloadSha256, metadata, senderSubject, senderCertificate, payloadRef', ExpressionAttributeNames: { '#size': 'size' }, ...(start ? { ExclusiveStartKey: start } : {}) }))
           .catch((e: unknown) => fail(e, 'Scan'));
         items.push(...(page.Items ?? []));
         start = page.LastEvaluatedKey;

@@ -1,11 +1,13 @@
 import pg from 'pg';
 import { SealpostError, type SigningAlgorithm } from '@sealpost/envelope';
 import { groupCommit, type Settled } from './group-commit.ts';
+import type { RowStore, StoredRow } from './rows.ts';
 import { sameBytes, senderIdentity } from './stored-message.ts';
-import type { InitOptions, ListOptions, MessageStore, PutResult, StoredMessage, StoredMessageSummary } from './types.ts';
+import type { InitOptions, ListOptions, MessageStore, PutResult, StoredMessageSummary } from './types.ts';
+import { withBlobs, type BlobOptions } from './with-blobs.ts';
 
-/** Options for {@link createPostgresStore}. */
-export interface PostgresStoreOptions {
+/** Options for {@link createPostgresStore}; without `blobs`, every payload stays in its row. */
+export interface PostgresStoreOptions extends BlobOptions {
   /** A postgres:// connection string. */
   readonly connectionString: string;
   /** Schema holding the tables (created if missing). @defaultValue 'public' */
@@ -46,6 +48,8 @@ const MIGRATIONS = [
   `ALTER TABLE messages ADD COLUMN IF NOT EXISTS sender_subject text,
     ADD COLUMN IF NOT EXISTS sender_certificate text,
     ADD COLUMN IF NOT EXISTS certificates bytea[] NOT NULL DEFAULT '{}'`,
+  // Set when the payload is kept in a blob beside the store; the payload column is then empty.
+  `ALTER TABLE messages ADD COLUMN IF NOT EXISTS payload_ref text`,
 ];
 
 // Connection failures, server shutdown, and "cannot connect now": the store is down, not the message bad.
@@ -66,7 +70,7 @@ function asStoreError(error: unknown, what: string): SealpostError {
   return isTransient(error) ? new SealpostError('STORE_UNAVAILABLE', message, { cause: error }) : new SealpostError('STORE_REJECTED', message, { cause: error });
 }
 
-const COLUMNS = 'id, sender_key_id, sender_algorithm, recipients, created_at, received_at, payload_name, content_type, size, payload_sha256, metadata, sender_subject, sender_certificate';
+const COLUMNS = 'id, sender_key_id, sender_algorithm, recipients, created_at, received_at, payload_name, content_type, size, payload_sha256, metadata, sender_subject, sender_certificate, payload_ref';
 
 function summaryOf(row: Record<string, unknown>): StoredMessageSummary {
   return {
@@ -82,6 +86,7 @@ function summaryOf(row: Record<string, unknown>): StoredMessageSummary {
     metadata: row.metadata as Record<string, string>,
     size: Number(row.size),
     ...senderIdentity(row.sender_subject, row.sender_certificate),
+    ...(typeof row.payload_ref === 'string' ? { payloadRef: row.payload_ref } : {}),
   };
 }
 
@@ -90,6 +95,10 @@ function summaryOf(row: Record<string, unknown>): StoredMessageSummary {
  * `init`. Outages surface as STORE_UNAVAILABLE (transient); the pool reconnects by itself.
  */
 export function createPostgresStore(options: PostgresStoreOptions): MessageStore {
+  return withBlobs(postgresRows(options), options);
+}
+
+function postgresRows(options: PostgresStoreOptions): RowStore {
   const schema = options.schema ?? 'public';
   if (!/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) throw new SealpostError('CONFIG_INVALID', `schema must be a lower-case SQL identifier, got ${JSON.stringify(schema)}`);
   const pool = new pg.Pool({ connectionString: options.connectionString, max: options.maxConnections ?? 10, connectionTimeoutMillis: 5000, application_name: options.applicationName ?? 'sealpost' });
@@ -102,23 +111,23 @@ export function createPostgresStore(options: PostgresStoreOptions): MessageStore
   const fail = (error: unknown, what: string): never => {
     throw asStoreError(error, what);
   };
-  const COLUMN_COUNT = 17;
-  const rowOf = (m: StoredMessage) => [
-    m.id, m.senderKeyId, m.senderAlgorithm, JSON.stringify(m.recipients), m.createdAt, m.receivedAt, m.payloadName, m.contentType, m.payload.length,
+  const COLUMN_COUNT = 18;
+  const rowOf = (m: StoredRow) => [
+    m.id, m.senderKeyId, m.senderAlgorithm, JSON.stringify(m.recipients), m.createdAt, m.receivedAt, m.payloadName, m.contentType, m.size,
     Buffer.from(m.payload), Buffer.from(m.payloadSha256), JSON.stringify(m.metadata), Buffer.from(m.manifest), Buffer.from(m.signature),
-    m.senderSubject ?? null, m.senderCertificate ?? null, m.certificates.map((der) => Buffer.from(der)),
+    m.senderSubject ?? null, m.senderCertificate ?? null, m.certificates.map((der) => Buffer.from(der)), m.payloadRef ?? null,
   ];
   const insertSql = (rows: number) => {
     const tuples = Array.from({ length: rows }, (_, r) => `(${Array.from({ length: COLUMN_COUNT }, (_, c) => `$${r * COLUMN_COUNT + c + 1}`).join(', ')})`);
-    return `INSERT INTO ${table} (id, sender_key_id, sender_algorithm, recipients, created_at, received_at, payload_name, content_type, size, payload, payload_sha256, metadata, manifest, signature, sender_subject, sender_certificate, certificates)
+    return `INSERT INTO ${table} (id, sender_key_id, sender_algorithm, recipients, created_at, received_at, payload_name, content_type, size, payload, payload_sha256, metadata, manifest, signature, sender_subject, sender_certificate, certificates, payload_ref)
       VALUES ${tuples.join(', ')} ON CONFLICT (id) DO NOTHING RETURNING id`;
   };
 
   // One multi-row INSERT, one commit: every row in it is durable when it returns. An id that
   // was not inserted (already stored, or twice in this batch) is a duplicate when its stored
   // manifest is byte-identical, and a replay otherwise.
-  const writeBatch = async (messages: readonly StoredMessage[]): Promise<Settled<PutResult>[]> => {
-    const { rows: inserted } = await pool.query<{ id: string }>({ name: `sealpost-put-${messages.length}`, text: insertSql(messages.length), values: messages.flatMap(rowOf) });
+  const writeBatch = async (messages: readonly StoredRow[]): Promise<Settled<PutResult>[]> => {
+    const { rows: inserted } = await pool.query<{ id: string }>({ name: `sealpost-insert-${messages.length}`, text: insertSql(messages.length), values: messages.flatMap(rowOf) });
     // Each inserted id goes to the first message that carries it.
     const unclaimed = new Set(inserted.map((r) => r.id));
     const isNew = messages.map((m) => unclaimed.delete(m.id));
@@ -135,7 +144,7 @@ export function createPostgresStore(options: PostgresStoreOptions): MessageStore
       return { ok: false, error: new SealpostError('REPLAY_DETECTED', `message ${m.id} was already stored with a different manifest`) };
     });
   };
-  const putGrouped = groupCommit<StoredMessage, PutResult>(
+  const putGrouped = groupCommit<StoredRow, PutResult>(
     async (messages) => {
       try {
         return await writeBatch(messages);
@@ -183,8 +192,17 @@ export function createPostgresStore(options: PostgresStoreOptions): MessageStore
         client.release();
       }
     },
-    put: putGrouped,
-    async get(id) {
+    insert: putGrouped,
+    async existing(id) {
+      try {
+        const { rows } = await pool.query<{ manifest: Buffer; payload_ref: string | null }>(`SELECT manifest, payload_ref FROM ${table} WHERE id = $1`, [id]);
+        const row = rows[0];
+        return row ? { manifest: row.manifest, ...(row.payload_ref !== null ? { payloadRef: row.payload_ref } : {}) } : undefined;
+      } catch (error) {
+        return fail(error, 'get');
+      }
+    },
+    async read(id) {
       try {
         const { rows } = await pool.query(`SELECT ${COLUMNS}, payload, manifest, signature, certificates FROM ${table} WHERE id = $1`, [id]);
         const row = rows[0] as Record<string, unknown> | undefined;

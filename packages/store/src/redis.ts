@@ -1,10 +1,12 @@
 import { Redis, ReplyError } from 'ioredis';
 import { SealpostError, type SigningAlgorithm } from '@sealpost/envelope';
+import type { RowStore, StoredRow } from './rows.ts';
 import { decodeCertificates, encodeCertificates, sameBytes, senderIdentity } from './stored-message.ts';
-import type { ListOptions, MessageStore, PutResult, StoredMessage, StoredMessageSummary } from './types.ts';
+import type { ListOptions, MessageStore, PutResult, StoredMessageSummary } from './types.ts';
+import { withBlobs, type BlobOptions } from './with-blobs.ts';
 
-/** Options for {@link createRedisStore}. */
-export interface RedisStoreOptions {
+/** Options for {@link createRedisStore}; without `blobs`, every payload stays in its hash. */
+export interface RedisStoreOptions extends BlobOptions {
   /** @defaultValue 'redis://127.0.0.1:6379' */
   readonly url?: string;
   /** Prefix of every key. @defaultValue 'sealpost:' */
@@ -27,7 +29,7 @@ return false
 
 const TRANSIENT_REPLY = /^(OOM|LOADING|BUSY|READONLY|MASTERDOWN|TRYAGAIN|CLUSTERDOWN|NOREPLICAS|MISCONF|NOSCRIPT)\b/;
 
-const SUMMARY_FIELDS = ['id', 'senderKeyId', 'senderAlgorithm', 'recipients', 'createdAt', 'receivedAt', 'payloadName', 'contentType', 'size', 'payloadSha256', 'metadata', 'senderSubject', 'senderCertificate'] as const;
+const SUMMARY_FIELDS = ['id', 'senderKeyId', 'senderAlgorithm', 'recipients', 'createdAt', 'receivedAt', 'payloadName', 'contentType', 'size', 'payloadSha256', 'metadata', 'senderSubject', 'senderCertificate', 'payloadRef'] as const;
 
 /**
  * Redis store: one hash per message and a sorted set of ids (UUIDv7, so lexical order is time
@@ -36,6 +38,10 @@ const SUMMARY_FIELDS = ['id', 'senderKeyId', 'senderAlgorithm', 'recipients', 'c
  * durability) or set `waitReplicas`; a Redis without persistence loses acknowledged messages on restart.
  */
 export function createRedisStore(options: RedisStoreOptions = {}): MessageStore {
+  return withBlobs(redisRows(options), options);
+}
+
+function redisRows(options: RedisStoreOptions): RowStore {
   const prefix = options.prefix ?? 'sealpost:';
   // Commands fail fast while Redis is down (no offline queue), so the worker retries instead of hanging.
   const redis = new Redis(options.url ?? 'redis://127.0.0.1:6379', { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 5000 });
@@ -62,6 +68,7 @@ export function createRedisStore(options: RedisStoreOptions = {}): MessageStore 
     payloadSha256: f.payloadSha256!,
     metadata: JSON.parse(f.metadata!.toString()) as Record<string, string>,
     ...senderIdentity(f.senderSubject?.toString(), f.senderCertificate?.toString()),
+    ...(f.payloadRef ? { payloadRef: f.payloadRef.toString() } : {}),
   });
   return {
     // Redis creates nothing at init: a read-only open (`create: false`) is the same connect and ping.
@@ -69,15 +76,16 @@ export function createRedisStore(options: RedisStoreOptions = {}): MessageStore 
       if (redis.status === 'wait') await redis.connect().catch((error: unknown) => fail(error, 'connect'));
       await redis.ping().catch((error: unknown) => fail(error, 'ping'));
     },
-    async put(m: StoredMessage): Promise<PutResult> {
+    async insert(m: StoredRow): Promise<PutResult> {
       try {
         const fields: (string | Buffer)[] = [
           'id', m.id, 'senderKeyId', m.senderKeyId, 'senderAlgorithm', m.senderAlgorithm, 'recipients', JSON.stringify(m.recipients),
           'createdAt', String(m.createdAt.getTime()), 'receivedAt', String(m.receivedAt.getTime()), 'payloadName', m.payloadName,
-          'contentType', m.contentType, 'size', String(m.payload.length), 'payload', Buffer.from(m.payload), 'payloadSha256', Buffer.from(m.payloadSha256),
+          'contentType', m.contentType, 'size', String(m.size), 'payload', Buffer.from(m.payload), 'payloadSha256', Buffer.from(m.payloadSha256),
           'metadata', JSON.stringify(m.metadata), 'manifest', Buffer.from(m.manifest), 'signature', Buffer.from(m.signature),
           'certificates', encodeCertificates(m.certificates),
           ...(m.senderSubject && m.senderCertificate ? ['senderSubject', m.senderSubject, 'senderCertificate', m.senderCertificate] : []),
+          ...(m.payloadRef ? ['payloadRef', m.payloadRef] : []),
         ];
         const existing = (await redis.callBuffer('EVAL', PUT_SCRIPT, 2, messageKey(m.id), indexKey, m.id, ...fields)) as Buffer | null;
         if (existing === null) {
@@ -90,7 +98,15 @@ export function createRedisStore(options: RedisStoreOptions = {}): MessageStore 
         return fail(error, 'put');
       }
     },
-    async get(id) {
+    async existing(id) {
+      try {
+        const [manifest, payloadRef] = await redis.hmgetBuffer(messageKey(id), 'manifest', 'payloadRef');
+        return manifest ? { manifest, ...(payloadRef ? { payloadRef: payloadRef.toString() } : {}) } : undefined;
+      } catch (error) {
+        return fail(error, 'get');
+      }
+    },
+    async read(id) {
       try {
         const f = await redis.hgetallBuffer(messageKey(id));
         if (!f.id) return undefined;

@@ -1,10 +1,25 @@
 import { existsSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import { SealpostError, makeDirectory, type SigningAlgorithm } from '@sealpost/envelope';
+import type { BlobStore } from './blobs/blob-store.ts';
+import { createDirectoryBlobStore } from './blobs/directory.ts';
 import { loadNodeSqlite } from './node-sqlite.ts';
+import type { RowStore, StoredRow } from './rows.ts';
 import { decodeCertificates, encodeCertificates, sameBytes, senderIdentity } from './stored-message.ts';
-import type { InitOptions, ListOptions, MessageStore, PutResult, StoredMessage, StoredMessageSummary } from './types.ts';
+import type { InitOptions, ListOptions, MessageStore, PutResult, StoredMessageSummary } from './types.ts';
+import { withBlobs } from './with-blobs.ts';
+
+/** Options for {@link createSqliteStore}. */
+export interface SqliteStoreOptions {
+  /**
+   * Where payloads over `inlinePayloadMax` go: by default the directory `blobs` beside the
+   * database file (none for `:memory:`); `null` keeps every payload in its row.
+   */
+  readonly blobs?: BlobStore | null;
+  /** Payloads of more bytes than this go to the blob location. @defaultValue 256 KiB */
+  readonly inlinePayloadMax?: number;
+}
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS messages (
@@ -33,6 +48,8 @@ const ADDED_COLUMNS: readonly [string, string][] = [
   ['sender_subject', 'ALTER TABLE messages ADD COLUMN sender_subject TEXT'],
   ['sender_certificate', 'ALTER TABLE messages ADD COLUMN sender_certificate TEXT'],
   ['certificates', "ALTER TABLE messages ADD COLUMN certificates TEXT NOT NULL DEFAULT '[]'"],
+  // Set when the payload is kept in a blob beside the store; the payload column is then empty.
+  ['payload_ref', 'ALTER TABLE messages ADD COLUMN payload_ref TEXT'],
 ];
 
 type Row = Record<string, string | number | Uint8Array | null>;
@@ -51,13 +68,15 @@ function summaryOf(row: Row): StoredMessageSummary {
     metadata: JSON.parse(row.metadata as string) as Record<string, string>,
     size: row.size as number,
     ...senderIdentity(row.sender_subject, row.sender_certificate),
+    ...(typeof row.payload_ref === 'string' ? { payloadRef: row.payload_ref } : {}),
   };
 }
 
 /**
  * The embedded default store: one SQLite file through node:sqlite (no native build), WAL mode
  * with `synchronous = FULL`, so a resolved `put` has reached the disk before the transport
- * acknowledges the message.
+ * acknowledges the message. Payloads over 256 KiB go to files in `blobs/` beside the database
+ * (see {@link SqliteStoreOptions}).
  *
  * @example
  * ```ts
@@ -65,9 +84,14 @@ function summaryOf(row: Row): StoredMessageSummary {
  * await store.init()
  * ```
  */
-export function createSqliteStore(path: string): MessageStore {
+export function createSqliteStore(path: string, options: SqliteStoreOptions = {}): MessageStore {
+  const blobs = options.blobs === undefined ? (path === ':memory:' ? undefined : createDirectoryBlobStore(join(dirname(path), 'blobs'))) : (options.blobs ?? undefined);
+  return withBlobs(sqliteRows(path), { ...(blobs ? { blobs } : {}), ...(options.inlinePayloadMax !== undefined ? { inlinePayloadMax: options.inlinePayloadMax } : {}) });
+}
+
+function sqliteRows(path: string): RowStore {
   let db: DatabaseSync | undefined;
-  let statements: { insert: StatementSync; manifest: StatementSync; get: StatementSync; list: StatementSync; listAfter: StatementSync } | undefined;
+  let statements: { insert: StatementSync; existing: StatementSync; get: StatementSync; list: StatementSync; listAfter: StatementSync } | undefined;
   const ready = () => {
     if (!db || !statements) throw new SealpostError('CONFIG_INVALID', 'the SQLite store is not initialised (call init) or is closed');
     return statements;
@@ -97,12 +121,12 @@ export function createSqliteStore(path: string): MessageStore {
         const present = new Set((db.prepare('PRAGMA table_info(messages)').all() as { name: string }[]).map((c) => c.name));
         for (const [column, alter] of ADDED_COLUMNS) if (!present.has(column)) db.exec(alter);
         statements = {
-          insert: db.prepare(`INSERT INTO messages (id, sender_key_id, sender_algorithm, recipients, created_at, received_at, payload_name, content_type, size, payload, payload_sha256, metadata, manifest, signature, sender_subject, sender_certificate, certificates)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`),
-          manifest: db.prepare('SELECT manifest FROM messages WHERE id = ?'),
+          insert: db.prepare(`INSERT INTO messages (id, sender_key_id, sender_algorithm, recipients, created_at, received_at, payload_name, content_type, size, payload, payload_sha256, metadata, manifest, signature, sender_subject, sender_certificate, certificates, payload_ref)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`),
+          existing: db.prepare('SELECT manifest, payload_ref FROM messages WHERE id = ?'),
           get: db.prepare('SELECT * FROM messages WHERE id = ?'),
-          list: db.prepare('SELECT id, sender_key_id, sender_algorithm, recipients, created_at, received_at, payload_name, content_type, size, payload_sha256, metadata, sender_subject, sender_certificate FROM messages ORDER BY id LIMIT ?'),
-          listAfter: db.prepare('SELECT id, sender_key_id, sender_algorithm, recipients, created_at, received_at, payload_name, content_type, size, payload_sha256, metadata, sender_subject, sender_certificate FROM messages WHERE id > ? ORDER BY id LIMIT ?'),
+          list: db.prepare('SELECT id, sender_key_id, sender_algorithm, recipients, created_at, received_at, payload_name, content_type, size, payload_sha256, metadata, sender_subject, sender_certificate, payload_ref FROM messages ORDER BY id LIMIT ?'),
+          listAfter: db.prepare('SELECT id, sender_key_id, sender_algorithm, recipients, created_at, received_at, payload_name, content_type, size, payload_sha256, metadata, sender_subject, sender_certificate, payload_ref FROM messages WHERE id > ? ORDER BY id LIMIT ?'),
         };
       } catch (error) {
         db?.close();
@@ -111,12 +135,12 @@ export function createSqliteStore(path: string): MessageStore {
         unavailable(error);
       }
     },
-    async put(m: StoredMessage): Promise<PutResult> {
+    async insert(m: StoredRow): Promise<PutResult> {
       const s = ready();
       try {
-        const { changes } = s.insert.run(m.id, m.senderKeyId, m.senderAlgorithm, JSON.stringify(m.recipients), m.createdAt.getTime(), m.receivedAt.getTime(), m.payloadName, m.contentType, m.payload.length, m.payload, m.payloadSha256, JSON.stringify(m.metadata), m.manifest, m.signature, m.senderSubject ?? null, m.senderCertificate ?? null, encodeCertificates(m.certificates));
+        const { changes } = s.insert.run(m.id, m.senderKeyId, m.senderAlgorithm, JSON.stringify(m.recipients), m.createdAt.getTime(), m.receivedAt.getTime(), m.payloadName, m.contentType, m.size, m.payload, m.payloadSha256, JSON.stringify(m.metadata), m.manifest, m.signature, m.senderSubject ?? null, m.senderCertificate ?? null, encodeCertificates(m.certificates), m.payloadRef ?? null);
         if (Number(changes) === 1) return 'stored';
-        const existing = s.manifest.get(m.id) as { manifest: Uint8Array } | undefined;
+        const existing = s.existing.get(m.id) as { manifest: Uint8Array } | undefined;
         if (existing && sameBytes(existing.manifest, m.manifest)) return 'duplicate';
         throw new SealpostError('REPLAY_DETECTED', `message ${m.id} was already stored with a different manifest`);
       } catch (error) {
@@ -124,7 +148,11 @@ export function createSqliteStore(path: string): MessageStore {
         return unavailable(error);
       }
     },
-    async get(id) {
+    async existing(id) {
+      const row = ready().existing.get(id) as { manifest: Uint8Array; payload_ref: string | null } | undefined;
+      return row ? { manifest: row.manifest, ...(row.payload_ref !== null ? { payloadRef: row.payload_ref } : {}) } : undefined;
+    },
+    async read(id) {
       const row = ready().get.get(id) as Row | undefined;
       if (!row) return undefined;
       return { ...summaryOf(row), payload: row.payload as Uint8Array, manifest: row.manifest as Uint8Array, signature: row.signature as Uint8Array, certificates: decodeCertificates(row.certificates as string) };

@@ -1,8 +1,23 @@
-import { describeCertificate, type OpenedMessage } from '@sealpost/envelope';
-import type { StoredMessage } from './types.ts';
+import { describeCertificate, type OpenedMessage, type VerifiedMessage } from '@sealpost/envelope';
+import type { StoredMessage, StoredMessageFields } from './types.ts';
 
-/** The row for a message that passed every check of `open`. */
+/** The row for a message that passed every check of `open` (payload in memory). */
 export function toStoredMessage(opened: OpenedMessage, receivedAt: Date): StoredMessage {
+  return { ...toStoredFields(opened, receivedAt), payload: opened.payload };
+}
+
+/**
+ * The row's fields, without the payload, for a message that passed every check of a streaming
+ * open (`Opener.openStream` / `openFile`, whose payload is in a file): pass them with that file to
+ * `MessageStore.putFile`.
+ *
+ * @example
+ * ```ts
+ * const verified = await opener.openFile(envelopePath, { payloadPath })
+ * await store.putFile(toStoredFields(verified, new Date()), payloadPath)
+ * ```
+ */
+export function toStoredFields(opened: VerifiedMessage, receivedAt: Date): StoredMessageFields {
   const { manifest } = opened;
   const leaf = opened.certificates.length > 0 ? describeCertificate(opened.certificates[0]!) : undefined;
   return {
@@ -14,7 +29,6 @@ export function toStoredMessage(opened: OpenedMessage, receivedAt: Date): Stored
     receivedAt,
     payloadName: manifest.payload.name,
     contentType: manifest.payload.contentType,
-    payload: opened.payload,
     payloadSha256: manifest.payload.sha256,
     metadata: manifest.metadata,
     manifest: opened.manifestBytes,

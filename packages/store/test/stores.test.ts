@@ -11,59 +11,133 @@ import dynalite from 'dynalite';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll } from 'vitest';
 import { Redis } from 'ioredis';
-import { createDynamoDbStore, createPostgresStore, createRedisStore, createSqliteStore, openStore } from '../src/index.ts';
-import { describeMessageStoreConformance, sampleMessage } from './conformance.ts';
+import { CreateBucketCommand, DeleteObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { createDirectoryBlobStore, createDynamoDbStore, createPostgresStore, createRedisStore, createS3BlobStore, createSqliteStore, openStore, type BlobStore } from '../src/index.ts';
+import { describeMessageStoreConformance, directoryProbe, sampleMessage, type BlobProbe } from './conformance.ts';
+import { startSqsEmulator, type SqsEmulator } from '../../../test/support/sqs-emulator.ts';
 
 const PG_URL = process.env.SEALPOST_TEST_POSTGRES ?? 'postgres://postgres@127.0.0.1:5432/test';
 
-describeMessageStoreConformance('SQLite', async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'sealpost-sqlite-'));
-  return { store: createSqliteStore(join(dir, 'messages.db')), cleanup: () => rm(dir, { recursive: true, force: true }) };
-});
-
-describeMessageStoreConformance('PostgreSQL', async () => {
-  const schema = `t_${randomUUID().replace(/-/g, '')}`;
-  return {
-    store: createPostgresStore({ connectionString: PG_URL, schema }),
-    cleanup: async () => {
-      const client = new pg.Client({ connectionString: PG_URL });
-      await client.connect();
-      await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-      await client.end();
-    },
-  };
-});
-
-describeMessageStoreConformance('Redis', async () => {
-  const prefix = `sealpost-test-${randomUUID()}:`;
-  return {
-    store: createRedisStore({ prefix }),
-    cleanup: async () => {
-      const redis = new Redis();
-      const keys = await redis.keys(`${prefix}*`);
-      if (keys.length) await redis.del(...keys);
-      redis.disconnect();
-    },
-  };
-});
-
 let dynamo: ReturnType<typeof dynalite>;
 let dynamoClient: DynamoDBClient;
+let s3: SqsEmulator;
+let s3Client: S3Client;
+const bucket = `blobs-${randomUUID()}`;
 beforeAll(async () => {
   dynamo = dynalite({ createTableMs: 0 });
   await new Promise<void>((resolve) => dynamo.listen(0, '127.0.0.1', resolve));
   const { port } = dynamo.address() as AddressInfo;
   dynamoClient = new DynamoDBClient({ endpoint: `http://127.0.0.1:${port}`, region: 'us-east-1', credentials: { accessKeyId: 't', secretAccessKey: 't' } });
+  s3 = await startSqsEmulator();
+  s3Client = new S3Client({ endpoint: s3.address, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 't', secretAccessKey: 't' } });
+  await s3Client.send(new CreateBucketCommand({ Bucket: bucket }));
 });
 afterAll(async () => {
   dynamoClient?.destroy();
+  s3Client?.destroy();
+  await s3?.stop();
   await new Promise((resolve) => dynamo?.close(resolve));
 });
 
-describeMessageStoreConformance('DynamoDB (dynalite)', async () => ({
-  store: createDynamoDbStore({ table: `messages-${randomUUID()}`, client: dynamoClient }),
-  cleanup: async () => undefined,
-}), { maxPayloadBytes: 300 * 1024 });
+/** A blob location for one suite's store, with a probe into it and its cleanup. */
+interface Location {
+  readonly blobs?: BlobStore;
+  readonly probe?: BlobProbe;
+  readonly cleanup: () => Promise<void>;
+}
+
+async function directoryLocation(): Promise<Location> {
+  const root = await mkdtemp(join(tmpdir(), 'sealpost-blobs-'));
+  return { blobs: createDirectoryBlobStore(root), probe: directoryProbe(root), cleanup: () => rm(root, { recursive: true, force: true }) };
+}
+
+function s3Location(): Location {
+  const prefix = `t-${randomUUID()}/`;
+  const probe: BlobProbe = {
+    async files() {
+      const { Contents } = await s3Client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix }));
+      return (Contents ?? []).map((o) => o.Key!).sort();
+    },
+    async tamper(ref, bytes) {
+      const key = ref.slice(`s3://${bucket}/`.length);
+      if (bytes) await s3Client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: bytes }));
+      else await s3Client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
+    },
+  };
+  return { blobs: createS3BlobStore({ bucket, prefix, client: s3Client }), probe, cleanup: async () => {
+    for (const key of await probe.files()) await s3Client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
+  } };
+}
+
+const LOCATIONS: readonly [string, () => Promise<Location>][] = [
+  ['no blob location', async () => ({ cleanup: async () => undefined })],
+  ['blobs in a directory', directoryLocation],
+  ['blobs in S3 (fauxqs)', async () => s3Location()],
+];
+
+// The embedded default: blobs in the directory `blobs` beside the database file.
+describeMessageStoreConformance('SQLite (default: blobs beside the file)', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'sealpost-sqlite-'));
+  return { store: createSqliteStore(join(dir, 'messages.db')), blobs: directoryProbe(join(dir, 'blobs')), cleanup: () => rm(dir, { recursive: true, force: true }) };
+}, { blobs: true });
+
+describeMessageStoreConformance('SQLite, every payload in its row', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'sealpost-sqlite-'));
+  return { store: createSqliteStore(join(dir, 'messages.db'), { blobs: null }), cleanup: () => rm(dir, { recursive: true, force: true }) };
+});
+
+describeMessageStoreConformance('SQLite, blobs in S3 (fauxqs)', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'sealpost-sqlite-'));
+  const location = s3Location();
+  return { store: createSqliteStore(join(dir, 'messages.db'), { blobs: location.blobs! }), blobs: location.probe!, cleanup: async () => {
+    await location.cleanup();
+    await rm(dir, { recursive: true, force: true });
+  } };
+}, { blobs: true });
+
+for (const [where, locate] of LOCATIONS) {
+  const blobs = where !== 'no blob location';
+  describeMessageStoreConformance(`PostgreSQL, ${where}`, async () => {
+    const schema = `t_${randomUUID().replace(/-/g, '')}`;
+    const location = await locate();
+    return {
+      store: createPostgresStore({ connectionString: PG_URL, schema, ...(location.blobs ? { blobs: location.blobs } : {}) }),
+      ...(location.probe ? { blobs: location.probe } : {}),
+      cleanup: async () => {
+        await location.cleanup();
+        const client = new pg.Client({ connectionString: PG_URL });
+        await client.connect();
+        await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+        await client.end();
+      },
+    };
+  }, { blobs });
+
+  describeMessageStoreConformance(`Redis, ${where}`, async () => {
+    const prefix = `sealpost-test-${randomUUID()}:`;
+    const location = await locate();
+    return {
+      store: createRedisStore({ prefix, ...(location.blobs ? { blobs: location.blobs } : {}) }),
+      ...(location.probe ? { blobs: location.probe } : {}),
+      cleanup: async () => {
+        await location.cleanup();
+        const redis = new Redis();
+        const keys = await redis.keys(`${prefix}*`);
+        if (keys.length) await redis.del(...keys);
+        redis.disconnect();
+      },
+    };
+  }, { blobs });
+
+  describeMessageStoreConformance(`DynamoDB (dynalite), ${where}`, async () => {
+    const location = await locate();
+    return {
+      store: createDynamoDbStore({ table: `messages-${randomUUID()}`, client: dynamoClient, ...(location.blobs ? { blobs: location.blobs } : {}) }),
+      ...(location.probe ? { blobs: location.probe } : {}),
+      cleanup: location.cleanup,
+    };
+  }, blobs ? { blobs } : { maxPayloadBytes: 300 * 1024 });
+}
 
 describe('store specifics', () => {
   it('DynamoDB: a payload over the item limit is rejected permanently', async () => {
