@@ -1,10 +1,12 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { Command } from 'commander';
 import { SealpostError } from '@sealpost/envelope';
-import { initCa, issueCertificate, publishCrl, revokeCertificate } from '../ca/local-ca.ts';
 import { assertWritable } from '../files.ts';
 import { collect } from '../options.ts';
 import { createOutput } from '../output.ts';
+
+/** The CA's ASN.1 and KMS-subject code loads only when a ca command runs, not for every command's help. */
+const localCa = () => import('../ca/local-ca.ts');
 
 const dirOption = ['--dir <dir>', 'the CA directory (ca.key, ca.pem, state.json)', 'ca'] as const;
 
@@ -33,7 +35,7 @@ export function caCommand(): Command {
       .option('--days <n>', 'validity in days', '3650')
       .option('--json', 'print the result as JSON')
       .action(async (options: { dir: string; subject: string; days: string; json?: boolean }) => {
-        const result = await initCa(options.dir, options.subject, days(options.days, '--days'));
+        const result = await (await localCa()).initCa(options.dir, options.subject, days(options.days, '--days'));
         createOutput(Boolean(options.json)).result(result, `created CA ${result.subject}\n  certificate ${result.certPath} (give it to receivers as --trust-ca or SEALPOST_TRUST_CA)`);
       })
       .exitOverride(),
@@ -53,7 +55,7 @@ export function caCommand(): Command {
         await assertWritable(options.out, Boolean(options.force));
         const notBefore = options.notBefore === undefined ? undefined : new Date(options.notBefore);
         if (notBefore && Number.isNaN(notBefore.getTime())) throw new SealpostError('CONFIG_INVALID', `--not-before expects an ISO 8601 time, got ${JSON.stringify(options.notBefore)}`);
-        const pem = await issueCertificate(options.dir, await readInput(options.csr, 'CSR'), { days: days(options.days, '--days'), ...(notBefore ? { notBefore } : {}), ...(options.san ? { subjectAltNames: options.san } : {}) });
+        const pem = await (await localCa()).issueCertificate(options.dir, await readInput(options.csr, 'CSR'), { days: days(options.days, '--days'), ...(notBefore ? { notBefore } : {}), ...(options.san ? { subjectAltNames: options.san } : {}) });
         await writeFile(options.out, pem);
         createOutput(Boolean(options.json)).result({ out: options.out }, `wrote ${options.out}`);
       })
@@ -66,7 +68,7 @@ export function caCommand(): Command {
       .requiredOption('--cert <file>', 'the certificate (PEM)')
       .option('--json', 'print the result as JSON')
       .action(async (options: { dir: string; cert: string; json?: boolean }) => {
-        const serial = await revokeCertificate(options.dir, await readInput(options.cert, 'certificate'));
+        const serial = await (await localCa()).revokeCertificate(options.dir, await readInput(options.cert, 'certificate'));
         createOutput(Boolean(options.json)).result({ serial }, `revoked serial ${serial}; publish with sealpost ca crl`);
       })
       .exitOverride(),
@@ -79,7 +81,7 @@ export function caCommand(): Command {
       .option('--days <n>', 'days until the next update', '7')
       .option('--json', 'print the result as JSON')
       .action(async (options: { dir: string; out?: string; days: string; json?: boolean }) => {
-        const result = await publishCrl(options.dir, days(options.days, '--days'), options.out);
+        const result = await (await localCa()).publishCrl(options.dir, days(options.days, '--days'), options.out);
         createOutput(Boolean(options.json)).result(result, `wrote ${result.path} (${result.revoked} revoked)`);
       })
       .exitOverride(),

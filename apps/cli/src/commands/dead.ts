@@ -1,7 +1,7 @@
 import { createInterface } from 'node:readline/promises';
 import { Command } from 'commander';
 import { DEFAULT_LIMITS, SealpostError, inspect } from '@sealpost/envelope';
-import { openDeadLetters, selects, type DeadLetter, type DeadLetterBox, type DeadLetterSelection } from '@sealpost/transport';
+import type { DeadLetter, DeadLetterBox, DeadLetterSelection } from '@sealpost/transport';
 import { createOutput, usage } from '../output.ts';
 
 const transportOption = ['--transport <url>', 'the transport the receiver consumes: spool:DIR, bullmq://HOST:PORT/QUEUE or sqs:QUEUE_URL?deadLetter=DLQ_URL (default: $SEALPOST_TRANSPORT, else spool:.sealpost/spool)'] as const;
@@ -9,6 +9,8 @@ const transportOption = ['--transport <url>', 'the transport the receiver consum
 const transportOf = (options: { transport?: string }) => options.transport ?? process.env.SEALPOST_TRANSPORT ?? 'spool:.sealpost/spool';
 
 async function withBox<T>(options: { transport?: string }, work: (box: DeadLetterBox) => Promise<T>): Promise<T> {
+  // The transports' clients (BullMQ, ioredis, the SQS SDK) load only for dead-letter commands.
+  const { openDeadLetters } = await import('@sealpost/transport');
   const box = openDeadLetters(transportOf(options));
   try {
     return await work(box);
@@ -32,6 +34,7 @@ function selection(ids: readonly string[], options: { all?: boolean; code?: stri
 async function assertPresent(box: DeadLetterBox, chosen: DeadLetterSelection): Promise<void> {
   if (!('ids' in chosen)) return;
   const letters = await box.list();
+  const { selects } = await import('@sealpost/transport');
   const missing = chosen.ids.filter((id) => !letters.some((l) => selects({ ids: [id] }, l)));
   if (missing.length > 0) throw new SealpostError('CONFIG_INVALID', `no dead letter ${missing.join(', ')}`);
 }
@@ -115,6 +118,7 @@ export function deadCommand(): Command {
         const removed = await withBox(options, async (box) => {
           await assertPresent(box, chosen);
           if (!options.yes) {
+            const { selects } = await import('@sealpost/transport');
             const count = (await box.list()).filter((l) => selects(chosen, l)).length;
             if (!(await confirm(`delete ${count} dead letter(s) for good?`))) return undefined;
           }
