@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -10,10 +10,8 @@ import { Queue } from 'bullmq';
 import { startSqsEmulator } from './support/sqs-emulator.ts';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLocalKeyWrapper, createLocalSigner } from '@sealpost/envelope';
-import { createSender } from '@sealpost/sender';
 import { createPostgresStore, createSqliteStore, type MessageStore } from '@sealpost/store';
-import { openTransport } from '@sealpost/transport';
+import { removeBullmqKeys, sendMessages } from './support/messages.ts';
 import { startTcpProxy } from './support/tcp-proxy.ts';
 import { AWS_ENV, CLI, spawnReceiver, until } from './support/receiver.ts';
 import { PG_URL, REDIS_URL, dropSchema } from './support/servers.ts';
@@ -32,17 +30,8 @@ afterAll(async () => {
 });
 
 
-async function sendMany(transport: string, count: number): Promise<string[]> {
-  const pem = (name: string) => readFile(join(dir, 'keys', name), 'utf8');
-  const sender = createSender({ signer: createLocalSigner(await pem('sender.pem')), recipients: [createLocalKeyWrapper(await pem('receiver.pub.pem'))], transport: openTransport(transport).sender });
-  const results = await sender.sendMany(Array.from({ length: count }, (_, i) => ({ payload: Buffer.from(JSON.stringify({ i })), name: `m${i}.json` })));
-  await sender.close();
-  return results.map((r) => {
-    if ('error' in r) throw r.error;
-    return r.id;
-  });
-}
-
+/** The test's messages, from the test's keys. */
+const sendMany = (transport: string, count: number) => sendMessages(join(dir, 'keys'), transport, count);
 
 async function storedIds(store: MessageStore): Promise<string[]> {
   try {
@@ -65,10 +54,7 @@ describe('crash safety: the worker killed with SIGKILL at random moments, then r
         return {
           transport: `bullmq://127.0.0.1:6379/q-${randomUUID()}?prefix=${prefix}&lockDurationMs=2000&stalledIntervalMs=1000`,
           cleanup: async () => {
-            const redis = new Redis(REDIS_URL);
-            const keys = await redis.keys(`${prefix}:*`);
-            if (keys.length) await redis.del(...keys);
-            redis.disconnect();
+            await removeBullmqKeys(prefix);
           },
         };
       },
@@ -159,10 +145,7 @@ describe('a store outage during a run', () => {
       await store.close();
       await deadQueue.close();
       await proxy.close();
-      const redis = new Redis(REDIS_URL);
-      const keys = await redis.keys(`${prefix}:*`);
-      if (keys.length) await redis.del(...keys);
-      redis.disconnect();
+      await removeBullmqKeys(prefix);
       await dropSchema(schema);
     }
   }, 900_000);
@@ -194,10 +177,7 @@ describe('SIGTERM under load', () => {
       expect(new Set(await storedIds(store))).toEqual(new Set(sent));
     } finally {
       await store.close();
-      const redis = new Redis(REDIS_URL);
-      const keys = await redis.keys(`${prefix}:*`);
-      if (keys.length) await redis.del(...keys);
-      redis.disconnect();
+      await removeBullmqKeys(prefix);
     }
   }, 900_000);
 });

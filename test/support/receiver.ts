@@ -37,17 +37,19 @@ export function spawnReceiver(keysDir: string, transport: string, store: string,
  */
 export async function metricsUrl(receiver: ChildProcess): Promise<string> {
   const lines = createInterface({ input: receiver.stdout! });
+  let last = '';
   try {
     for await (const line of lines) {
       const entry = JSON.parse(line) as { msg?: string; metrics?: string };
       if (entry.msg === 'receiver started' && entry.metrics) return entry.metrics;
+      last = line;
     }
   } finally {
     lines.close();
     // Later log lines are not read; keep the pipe drained so the receiver never blocks on it.
     receiver.stdout!.resume();
   }
-  throw new Error('the receiver exited before it started');
+  throw new Error(`the receiver exited before it started: ${last}`);
 }
 
 /** Polls `condition` until it holds; throws after `timeoutMs` (generous: the machine may be busy). */

@@ -167,11 +167,12 @@ function postgresRows(options: PostgresStoreOptions): RowStore {
           const { rows } = await client.query<{ found: string | null }>('SELECT to_regclass($1)::text AS found', [`"${schema}".messages`]);
           if (!rows[0]?.found) throw new SealpostError('STORE_NOT_FOUND', `PostgreSQL schema "${schema}" has no Sealpost messages table`);
         }
-        await client.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
-        await client.query(`CREATE TABLE IF NOT EXISTS "${schema}".sealpost_migrations (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`);
-        // One migrator at a time, even with several workers starting together.
+        // One migrator at a time, even with several workers starting together. Taken before the
+        // schema is created: concurrent CREATE ... IF NOT EXISTS of one name can fail on a unique index.
         await client.query('SELECT pg_advisory_lock(hashtext($1))', [`sealpost:${schema}`]);
         try {
+          await client.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
+          await client.query(`CREATE TABLE IF NOT EXISTS "${schema}".sealpost_migrations (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`);
           const { rows } = await client.query<{ version: number }>(`SELECT version FROM "${schema}".sealpost_migrations`);
           const done = new Set(rows.map((r) => r.version));
           for (const [index, sql] of MIGRATIONS.entries()) {

@@ -177,6 +177,22 @@ describe('store specifics', () => {
     }
   });
 
+  it('PostgreSQL: workers starting together on a schema that does not exist yet all initialise it (one migrator at a time)', async () => {
+    const schema = `t_${randomUUID().replace(/-/g, '')}`;
+    const stores = Array.from({ length: 6 }, () => createPostgresStore({ connectionString: PG_URL, schema, maxConnections: 1 }));
+    try {
+      const outcomes = await Promise.allSettled(stores.map((store) => store.init()));
+      expect(outcomes.filter((o) => o.status === 'rejected')).toEqual([]);
+      expect(await stores[0]!.put(sampleMessage())).toBe('stored');
+    } finally {
+      await Promise.all(stores.map((store) => store.close()));
+      const admin = new pg.Client({ connectionString: PG_URL });
+      await admin.connect();
+      await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+      await admin.end();
+    }
+  });
+
   it('PostgreSQL: a table from the first schema version (jsonb metadata, text[] recipients) is migrated and keeps its rows', async () => {
     const schema = `t_${randomUUID().replace(/-/g, '')}`;
     const admin = new pg.Client({ connectionString: PG_URL });
