@@ -1,24 +1,40 @@
-import { startFauxqs, type FauxqsServer } from 'fauxqs';
+import { buildApp } from 'fauxqs';
 
-/** A running fauxqs serving SQS and S3, with its message spy (SQS and S3 events) on. */
+/** A running fauxqs serving SQS and S3 on 127.0.0.1, recording every request it serves. */
 export interface AwsEmulator {
   /** Endpoint URL for SQS and S3 clients, e.g. http://127.0.0.1:40123. */
   readonly address: string;
-  /** The emulator itself: buckets, queues, and the spy that records every S3 GetObject/DeleteObject. */
-  readonly server: FauxqsServer;
+  /** Every request served so far, as `METHOD path?query` (S3 requests are path-style: `/bucket/key`). */
+  readonly requests: readonly string[];
+  /** Creates an S3 bucket. */
+  createBucket(name: string): Promise<void>;
   stop(): Promise<void>;
 }
 
-/** Starts fauxqs on 127.0.0.1 and a free port with spying on (a large buffer: tests look back over a whole run). */
+/**
+ * Starts fauxqs (SQS and S3 on one endpoint) on 127.0.0.1 and a free port. Every request is
+ * recorded on the server side, so a test can show that an object was never read (no GET of it)
+ * or deleted, whatever the code under test claims.
+ */
 export async function startAwsEmulator(): Promise<AwsEmulator> {
-  const server = await startFauxqs({ port: 0, host: '127.0.0.1', logger: false, messageSpies: { bufferSize: 100_000 } });
-  return { address: `http://127.0.0.1:${server.port}`, server, stop: () => server.stop() };
+  const app = buildApp({ logger: false });
+  const requests: string[] = [];
+  app.addHook('onRequest', async (request) => {
+    requests.push(`${request.method} ${request.url}`);
+  });
+  const address = await app.listen({ port: 0, host: '127.0.0.1' });
+  return {
+    address,
+    requests,
+    async createBucket(name) {
+      const response = await fetch(`${address}/${name}`, { method: 'PUT' });
+      if (!response.ok) throw new Error(`cannot create bucket ${name}: ${response.status}`);
+    },
+    stop: () => app.close(),
+  };
 }
 
-/** S3 events (downloaded, deleted, uploaded) the spy saw for one bucket. */
-export function s3Events(emulator: AwsEmulator, bucket: string, status?: 'uploaded' | 'downloaded' | 'deleted'): { key: string; status: string }[] {
-  return emulator.server.spy
-    .getAllMessages()
-    .filter((m) => m.service === 's3' && m.bucket === bucket && (status === undefined || m.status === status))
-    .map((m) => ({ key: (m as { key: string }).key, status: m.status }));
+/** The S3 requests of one method the emulator served for a bucket's objects (`GET` reads, `DELETE` deletes). */
+export function s3Requests(emulator: AwsEmulator, bucket: string, method: 'GET' | 'DELETE' | 'PUT' | 'HEAD'): string[] {
+  return emulator.requests.filter((r) => r.startsWith(`${method} /${bucket}/`) && !r.startsWith(`${method} /${bucket}/?`));
 }

@@ -1,5 +1,5 @@
 import { isSealpostError } from '@sealpost/envelope';
-import { probeTransport } from '@sealpost/transport';
+import { createS3OffloadReader, probeTransport } from '@sealpost/transport';
 import pino from 'pino';
 import type { ReceiverConfig } from './config.ts';
 import { redactUrl } from './describe.ts';
@@ -45,6 +45,18 @@ export async function checkReceiver(config: ReceiverConfig): Promise<CheckResult
       }
     }),
     attempt(`transport (SEALPOST_TRANSPORT) ${redactUrl(config.transport)}`, () => probeTransport(config.transport)),
+    ...(config.offloadBuckets.length > 0
+      ? [
+          attempt(`offload buckets (SEALPOST_OFFLOAD_BUCKETS) ${config.offloadBuckets.join(', ')}`, async () => {
+            const reader = createS3OffloadReader({ allowedBuckets: config.offloadBuckets, maxBytes: config.offloadMaxBytes });
+            try {
+              await reader.probe();
+            } finally {
+              reader.close();
+            }
+          }),
+        ]
+      : []),
   ]);
 }
 

@@ -1,4 +1,6 @@
 import { readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { SealpostError } from '@sealpost/envelope';
 import ms from 'ms';
 import { z } from 'zod';
@@ -18,6 +20,17 @@ const duration = (allowNone: boolean) =>
 const list = z.union([z.array(z.string().min(1)), z.string()]).transform((value) =>
   (Array.isArray(value) ? value : value.split(/[,\n]/)).map((s) => s.trim()).filter(Boolean),
 );
+
+const boolean = z.union([z.boolean(), z.string()]).transform((value, ctx): boolean => {
+  if (typeof value === 'boolean') return value;
+  if (/^(true|yes|1|on)$/i.test(value.trim())) return true;
+  if (/^(false|no|0|off)$/i.test(value.trim())) return false;
+  ctx.addIssue({ code: 'custom', message: `expected true or false, got ${JSON.stringify(value)}` });
+  return z.NEVER;
+});
+
+/** S3 bucket names (the rules S3 applies to general purpose buckets). */
+const buckets = list.pipe(z.array(z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'expected S3 bucket names (3-63 of a-z, 0-9, dot and hyphen)')));
 
 const int = (min: number, max: number) =>
   z.preprocess(
@@ -62,6 +75,10 @@ export const SETTINGS = {
   dataKeyCacheTtl: { env: 'SEALPOST_DATA_KEY_CACHE_TTL', default: '10m', schema: duration(false), help: 'How long an unwrapped data key is kept' },
   statementCacheEntries: { env: 'SEALPOST_STATEMENT_CACHE_ENTRIES', default: 1000, schema: int(0, 1_000_000), help: 'Verified batch statements kept, so one signature check serves a whole batch (0 disables the cache)' },
   statementCacheTtl: { env: 'SEALPOST_STATEMENT_CACHE_TTL', default: '10m', schema: duration(false), help: 'How long a verified batch statement is kept' },
+  offloadBuckets: { env: 'SEALPOST_OFFLOAD_BUCKETS', default: '', schema: buckets, help: 'S3 buckets offloaded envelopes may be fetched from, comma-separated; a pointer to any other bucket is dead-lettered unread (POINTER_BUCKET_NOT_ALLOWED). Empty: no pointer is followed' },
+  offloadMaxBytes: { env: 'SEALPOST_OFFLOAD_MAX_BYTES', default: 2 ** 31, schema: int(1, 8 ** 11 - 1), help: 'Largest offloaded envelope fetched, in bytes; a pointer declaring more is dead-lettered unread (OFFLOAD_TOO_LARGE)' },
+  offloadKeep: { env: 'SEALPOST_OFFLOAD_KEEP', default: false, schema: boolean, help: 'Keep an offloaded object after its message is stored (as evidence), instead of deleting it' },
+  offloadTempDir: { env: 'SEALPOST_OFFLOAD_TEMP_DIR', default: join(tmpdir(), 'sealpost-receiver'), schema: z.string().min(1), help: 'Where payloads of offloaded envelopes are written while they are verified (removed on every path, and at start after a crash)' },
   kmsVerify: { env: 'SEALPOST_KMS_VERIFY', default: 'local', schema: z.enum(['local', 'kms']), help: "KMS sender keys: verify locally with the cached public key ('local', no KMS call per message) or with the KMS Verify API ('kms')" },
 } as const;
 

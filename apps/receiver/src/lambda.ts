@@ -1,9 +1,11 @@
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { SealpostError, isSealpostError, type Opener } from '@sealpost/envelope';
 import type { MessageStore } from '@sealpost/store';
+import { looksLikePointer, parsePointer, SHA256_ATTRIBUTE, SIZE_ATTRIBUTE, type Delivery } from '@sealpost/transport';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import pino, { type Logger } from 'pino';
 import { createReceiverMetrics, type ReceiverMetrics } from './metrics.ts';
+import type { OffloadHandling } from './offload.ts';
 import { createMessageProcessor } from './processor.ts';
 
 /** Options for {@link createSqsHandler}. */
@@ -18,9 +20,28 @@ export interface SqsHandlerOptions {
    * dead-letter queue after maxReceiveCount attempts.
    */
   readonly deadLetter?: { readonly client: SQSClient; readonly queueUrl: string };
+  /**
+   * How offload pointers are followed. The payload of an offloaded envelope is written to the
+   * work directory (in Lambda, `/tmp`) while it is verified, one pointer record at a time, so
+   * `reader`'s `maxBytes` must leave room in the function's ephemeral storage; a pointer declaring
+   * more is dead-lettered unread with OFFLOAD_TOO_LARGE. Without it, pointers are dead-lettered
+   * with POINTER_BUCKET_NOT_ALLOWED.
+   */
+  readonly offload?: OffloadHandling;
 }
 
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+
+/** The delivery a record carries: an offload pointer (Extended Client form) or a base64 envelope. */
+function deliveryOf(record: SQSRecord): Delivery {
+  const transportId = record.messageId;
+  const attempt = Number(record.attributes.ApproximateReceiveCount) || 1;
+  if (looksLikePointer(record.body)) {
+    const attribute = (name: string) => record.messageAttributes?.[name]?.stringValue;
+    return { envelope: new Uint8Array(0), pointer: parsePointer(record.body, attribute(SIZE_ATTRIBUTE), attribute(SHA256_ATTRIBUTE)), transportId, attempt };
+  }
+  return { envelope: envelopeOf(record), transportId, attempt };
+}
 
 function envelopeOf(record: SQSRecord): Buffer {
   const body = record.body.trim();
@@ -49,12 +70,20 @@ function envelopeOf(record: SQSRecord): Buffer {
 export function createSqsHandler(options: SqsHandlerOptions): (event: SQSEvent) => Promise<SQSBatchResponse> {
   const logger = options.logger ?? pino({ level: 'info' });
   const metrics = options.metrics ?? createReceiverMetrics({ transport: 'lambda-sqs' });
-  const process = createMessageProcessor({ opener: options.opener, store: options.store, metrics, logger });
+  const process = createMessageProcessor({ opener: options.opener, store: options.store, metrics, logger, ...(options.offload ? { offload: options.offload } : {}) });
   let initialised: Promise<void> | undefined;
+  // Pointer records take turns: one offloaded payload in /tmp at a time.
+  let offloadTurn: Promise<unknown> = Promise.resolve();
+  const inTurn = (work: () => Promise<void>) => {
+    const run = offloadTurn.then(work, work);
+    offloadTurn = run.catch(() => undefined);
+    return run;
+  };
 
   async function handleRecord(record: SQSRecord): Promise<boolean> {
     try {
-      await process({ envelope: envelopeOf(record), transportId: record.messageId, attempt: Number(record.attributes.ApproximateReceiveCount) || 1 });
+      const delivery = deliveryOf(record);
+      await (delivery.pointer ? inTurn(() => process(delivery)) : process(delivery));
       return true;
     } catch (error) {
       const failure = isSealpostError(error) ? error : new SealpostError('INTERNAL_ERROR', String(error), { cause: error });
@@ -68,6 +97,13 @@ export function createSqsHandler(options: SqsHandlerOptions): (event: SQSEvent) 
               'sealpost-error-code': { DataType: 'String', StringValue: failure.code },
               'sealpost-error-reason': { DataType: 'String', StringValue: failure.message.slice(0, 1024) },
               'sealpost-source-message-id': { DataType: 'String', StringValue: record.messageId },
+              // A dead-lettered pointer keeps what makes it one (its object stays in the bucket).
+              ...Object.fromEntries(
+                [SIZE_ATTRIBUTE, SHA256_ATTRIBUTE].flatMap((name) => {
+                  const value = record.messageAttributes?.[name];
+                  return value?.stringValue ? [[name, { DataType: value.dataType, StringValue: value.stringValue }]] : [];
+                }),
+              ),
             },
           }),
         );

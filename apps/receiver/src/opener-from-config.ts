@@ -23,6 +23,8 @@ export async function createOpenerFromConfig(config: ReceiverConfig, metrics: Re
     keys,
     trust: certificateTrust ? combineTrustStores(keyTrust, certificateTrust) : keyTrust,
     limits: { maxPayloadBytes: config.maxPayloadBytes, maxRecipients: config.maxRecipients },
+    // Offloaded envelopes are opened as streams: their payload may be as large as the largest one fetched.
+    streamLimits: { maxPayloadBytes: Math.max(config.maxPayloadBytes, config.offloadMaxBytes), maxRecipients: config.maxRecipients },
     maxAgeMs: config.maxAge,
     maxClockSkewMs: config.maxClockSkew ?? 0,
     dataKeyCache: config.dataKeyCacheEntries > 0 ? { maxEntries: config.dataKeyCacheEntries, ttlMs: config.dataKeyCacheTtl ?? 600_000 } : false,

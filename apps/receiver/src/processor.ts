@@ -1,8 +1,9 @@
 import { SealpostError, isSealpostError, type Opener } from '@sealpost/envelope';
-import { toStoredMessage, type MessageStore } from '@sealpost/store';
-import type { Delivery, MessageHandler } from '@sealpost/transport';
+import { toStoredFields, toStoredMessage, type MessageStore, type PutResult } from '@sealpost/store';
+import type { Delivery, MessageHandler, OffloadPointer } from '@sealpost/transport';
 import type { Logger } from 'pino';
 import type { ReceiverMetrics } from './metrics.ts';
+import { withOffloaded, type OffloadHandling } from './offload.ts';
 
 /** What the processor needs. */
 export interface ProcessorOptions {
@@ -10,6 +11,14 @@ export interface ProcessorOptions {
   readonly store: MessageStore;
   readonly metrics: ReceiverMetrics;
   readonly logger: Logger;
+  /** How offload pointers are followed; without it every pointer is dead-lettered (POINTER_BUCKET_NOT_ALLOWED). */
+  readonly offload?: OffloadHandling;
+}
+
+/** What one delivery came to, for the log line. */
+interface Outcome {
+  readonly manifest: { readonly id: string; readonly sender: { readonly keyId: string }; readonly payload: { readonly size: number } };
+  readonly result: PutResult;
 }
 
 /**
@@ -22,21 +31,44 @@ export interface ProcessorOptions {
  *   transport retries with backoff.
  * - Anything unexpected is treated as transient: retried, and dead-lettered only by the
  *   backend's redrive limit.
+ * - An offloaded envelope (a pointer) is checked before any download, streamed through the
+ *   streaming open into a payload file and stored from it; once stored, its object is deleted
+ *   (unless kept). A failed one keeps its object, for the dead letter.
  * Logs carry ids, codes and sizes, never payloads or key material.
  */
 export function createMessageProcessor(options: ProcessorOptions): MessageHandler {
-  const { opener, store, metrics, logger } = options;
+  const { opener, store, metrics, logger, offload } = options;
+
+  const inline = async (envelope: Uint8Array): Promise<Outcome> => {
+    const stopOpen = metrics.openSeconds.startTimer();
+    const opened = await opener.open(envelope).finally(() => stopOpen());
+    return { manifest: opened.manifest, result: await store.put(toStoredMessage(opened, new Date())) };
+  };
+
+  const offloaded = async (pointer: OffloadPointer, log: Logger): Promise<Outcome> => {
+    const stopOpen = metrics.openSeconds.startTimer();
+    const outcome = await withOffloaded(offload, opener, pointer, async (verified, payloadPath) => {
+      stopOpen();
+      // The store streams the payload file into its row or blob; the file is removed afterwards.
+      return { manifest: verified.manifest, result: await store.putFile(toStoredFields(verified, new Date()), payloadPath) };
+    }).finally(() => stopOpen());
+    if (!offload!.keep) {
+      // Stored first, deleted second: a crash in between leaves an object (a lifecycle rule's to
+      // expire), never a message without its copy. A failed delete is logged, not retried:
+      // the message is stored, and redelivering it would download it again for nothing.
+      await offload!.reader.remove(pointer).catch((error: unknown) => log.warn({ code: (error as SealpostError).code, reason: (error as Error).message, bucket: pointer.bucket, key: pointer.key }, 'offloaded object not deleted'));
+    }
+    return outcome;
+  };
+
   return async (delivery: Delivery) => {
     const started = performance.now();
     metrics.received.inc();
-    metrics.receivedBytes.inc(delivery.envelope.byteLength);
+    metrics.receivedBytes.inc(delivery.pointer ? delivery.pointer.size : delivery.envelope.byteLength);
     metrics.inFlight.inc();
-    const log = logger.child({ transportId: delivery.transportId, attempt: delivery.attempt });
+    const log = logger.child({ transportId: delivery.transportId, attempt: delivery.attempt, ...(delivery.pointer ? { offloaded: `s3://${delivery.pointer.bucket}/${delivery.pointer.key}` } : {}) });
     try {
-      const stopOpen = metrics.openSeconds.startTimer();
-      const opened = await opener.open(delivery.envelope).finally(() => stopOpen());
-      const result = await store.put(toStoredMessage(opened, new Date()));
-      const { manifest } = opened;
+      const { manifest, result } = delivery.pointer ? await offloaded(delivery.pointer, log) : await inline(delivery.envelope);
       if (result === 'stored') metrics.stored.inc();
       else metrics.duplicates.inc();
       metrics.processSeconds.observe((performance.now() - started) / 1000);
@@ -57,3 +89,4 @@ export function createMessageProcessor(options: ProcessorOptions): MessageHandle
     }
   };
 }
+

@@ -4,6 +4,8 @@ import type { TransportConsumer } from '@sealpost/transport';
 import type { Logger } from 'pino';
 import { startHealthServer, type HealthServer } from './http-server.ts';
 import type { ReceiverMetrics } from './metrics.ts';
+import { rm } from 'node:fs/promises';
+import type { OffloadHandling } from './offload.ts';
 import { createMessageProcessor } from './processor.ts';
 
 /** The parts a receiver runs. */
@@ -17,6 +19,8 @@ export interface ReceiverParts {
   readonly http?: { readonly host: string; readonly port: number };
   /** How long in-flight messages may take to finish on stop, in ms. @defaultValue 30000 */
   readonly shutdownTimeoutMs?: number;
+  /** How offload pointers are followed; without it every pointer is dead-lettered (POINTER_BUCKET_NOT_ALLOWED). */
+  readonly offload?: OffloadHandling;
   /** What the start log line says about this receiver (transport, store, version, ...). */
   readonly describe?: Record<string, unknown>;
 }
@@ -76,6 +80,10 @@ export async function startReceiver(parts: ReceiverParts): Promise<Receiver> {
           ['transport', () => consumer.stop(parts.shutdownTimeoutMs ?? 30_000)],
           ['store', () => store.close()],
           ['http', () => health?.close() ?? Promise.resolve()],
+          ['offload', async () => {
+            parts.offload?.reader.close();
+            if (parts.offload) await rm(parts.offload.workDir, { recursive: true, force: true });
+          }],
         ];
         for (const [name, step] of steps) {
           try {

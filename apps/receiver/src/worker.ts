@@ -5,6 +5,7 @@ import { naming, receiverVersion, redactUrl } from './describe.ts';
 import { maxEnvelopeBytesFor } from './envelope-size.ts';
 import { createErrorReporter } from './error-reporter.ts';
 import { createReceiverMetrics, urlKind } from './metrics.ts';
+import { createOffloadFromConfig } from './offload.ts';
 import { createOpenerFromConfig } from './opener-from-config.ts';
 import { startReceiver, type Receiver } from './receiver.ts';
 import { storeFromConfig } from './store-from-config.ts';
@@ -18,6 +19,7 @@ import { storeFromConfig } from './store-from-config.ts';
 export async function startReceiverFromConfig(config: ReceiverConfig, logger: Logger): Promise<Receiver> {
   const metrics = createReceiverMetrics({ version: receiverVersion(), transport: urlKind(config.transport), store: urlKind(config.store) });
   const opener = await createOpenerFromConfig(config, metrics, logger);
+  const offload = await createOffloadFromConfig(config);
   const opened = storeFromConfig(config);
   const store: typeof opened = { ...opened, init: () => opened.init().catch(naming('store (SEALPOST_STORE)', config.store)) };
   const transportErrors = createErrorReporter(logger, 'transport error; retrying with backoff');
@@ -44,7 +46,8 @@ export async function startReceiverFromConfig(config: ReceiverConfig, logger: Lo
     metrics,
     logger,
     shutdownTimeoutMs: config.shutdownTimeout ?? 30_000,
-    describe: { version: receiverVersion(), transport: redactUrl(config.transport), store: redactUrl(config.store), concurrency: config.concurrency },
+    ...(offload ? { offload } : {}),
+    describe: { version: receiverVersion(), transport: redactUrl(config.transport), store: redactUrl(config.store), concurrency: config.concurrency, offloadBuckets: config.offloadBuckets },
     ...(config.metricsPort === 'off' ? {} : { http: { host: config.metricsHost, port: config.metricsPort } }),
   });
 }

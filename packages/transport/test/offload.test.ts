@@ -2,7 +2,7 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { CreateQueueCommand, ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startAwsEmulator, s3Events, type AwsEmulator } from '../../../test/support/aws-emulator.ts';
+import { startAwsEmulator, s3Requests, type AwsEmulator } from '../../../test/support/aws-emulator.ts';
 import { REDIS_URL } from '../../../test/support/servers.ts';
 import { createBullmqTransport, createS3Offload, createS3OffloadReader, createSqsTransport, parseOffloadLocation, parsePointer, pointerBody, POINTER_CLASS, type Delivery, type OffloadPointer } from '../src/index.ts';
 
@@ -17,8 +17,8 @@ beforeAll(async () => {
   const config = { endpoint: aws.address, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } };
   sqs = new SQSClient(config);
   s3 = new S3Client({ ...config, forcePathStyle: true });
-  aws.server.createBucket(bucket);
-  aws.server.createBucket(elsewhere);
+  await aws.createBucket(bucket);
+  await aws.createBucket(elsewhere);
 });
 
 afterAll(async () => {
@@ -109,7 +109,7 @@ describe('S3 offload (fauxqs)', () => {
     await s3.send(new PutObjectCommand({ Bucket: elsewhere, Key: key, Body: bait }));
     expect(await codeOf(reader().fetch({ bucket: elsewhere, key, size: 100, sha256: sha(bait) }))).toBe('POINTER_BUCKET_NOT_ALLOWED');
     expect(await codeOf(reader(1000).fetch({ bucket, key, size: 1001, sha256: sha(bait) }))).toBe('OFFLOAD_TOO_LARGE');
-    expect(s3Events(aws, elsewhere, 'downloaded')).toEqual([]);
+    expect(s3Requests(aws, elsewhere, 'GET')).toEqual([]);
   });
 
   it('tells a missing object, a larger or smaller object and a different object apart', async () => {

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { DeleteObjectCommand, GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, GetObjectCommand, HeadBucketCommand, type S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { SealpostError, isSealpostError } from '@sealpost/envelope';
 import { checkPointer, type OffloadLocation, type OffloadPointer } from './pointer.ts';
@@ -125,9 +125,11 @@ export interface S3OffloadReader {
    * OFFLOAD_DIGEST_MISMATCH at its end when the SHA-256 differs. A missing object is
    * OFFLOAD_OBJECT_MISSING (permanent); S3 failing is OFFLOAD_UNAVAILABLE (transient).
    */
-  fetch(pointer: OffloadPointer, signal?: AbortSignal): Promise<AsyncIterable<Uint8Array>>;
+  fetch(pointer: OffloadPointer, signal?: AbortSignal): Promise<AsyncGenerator<Uint8Array>>;
   /** Deletes the pointer's object (a missing one is no error). */
   remove(pointer: OffloadPointer): Promise<void>;
+  /** Checks that every allowed bucket answers (HeadBucket), reading no object: for a pre-flight. */
+  probe(): Promise<void>;
   close(): void;
 }
 
@@ -182,6 +184,13 @@ export function createS3OffloadReader(options: S3OffloadReaderOptions): S3Offloa
     },
     async remove(pointer) {
       await client.send(new DeleteObjectCommand({ Bucket: pointer.bucket, Key: pointer.key })).catch(s3Failure('DeleteObject', pointer));
+    },
+    async probe() {
+      for (const bucket of allowed) {
+        await client.send(new HeadBucketCommand({ Bucket: bucket }), { abortSignal: AbortSignal.timeout(30_000) }).catch((cause: unknown) => {
+          throw new SealpostError('OFFLOAD_UNAVAILABLE', `S3 bucket ${bucket}: ${(cause as Error)?.name === 'NotFound' ? 'does not exist or is not ours' : ((cause as Error)?.message ?? String(cause))}`, { cause });
+        });
+      }
     },
     close() {
       if (!options.client) client.destroy();
