@@ -47,7 +47,7 @@ export async function startReceiverFromConfig(config: ReceiverConfig, logger: Lo
     logger,
     shutdownTimeoutMs: config.shutdownTimeout ?? 30_000,
     ...(offload ? { offload } : {}),
-    describe: { version: receiverVersion(), transport: redactUrl(config.transport), store: redactUrl(config.store), concurrency: config.concurrency, offloadBuckets: config.offloadBuckets },
+    describe: { version: receiverVersion(), transport: redactUrl(config.transport), store: redactUrl(config.store), ...(config.blobStore ? { blobStore: config.blobStore } : {}), concurrency: config.concurrency, offloadBuckets: config.offloadBuckets },
     ...(config.metricsPort === 'off' ? {} : { http: { host: config.metricsHost, port: config.metricsPort } }),
   });
 }
