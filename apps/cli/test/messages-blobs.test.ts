@@ -55,7 +55,7 @@ async function writeRandomFile(path: string, bytes: number): Promise<Buffer> {
   for (let left = bytes; left > 0; left -= MiB) {
     const chunk = randomBytes(Math.min(MiB, left));
     hash.update(chunk);
-    if (!out.write(chunk)) await new Promise((r) => out.once('drain', r));
+    if (!out.write(chunk)) await new Promise<void>((r) => out.once('drain', () => r()));
   }
   await new Promise<void>((r, j) => out.end((error?: Error | null) => (error ? j(error) : r())));
   return hash.digest();

@@ -1,0 +1,132 @@
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { mkdir, mkdtemp, readdir, rm, utimes, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+import { CreateBucketCommand, ListMultipartUploadsCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { uuidv7 } from '@sealpost/envelope';
+import { createDirectoryBlobStore, createS3BlobStore, createSqliteStore, openBlobStore, openStore } from '../src/index.ts';
+import { directoryProbe, sampleMessage } from './conformance.ts';
+import { startSqsEmulator, type SqsEmulator } from '../../../test/support/sqs-emulator.ts';
+
+let dir: string;
+let emulator: SqsEmulator;
+let s3: S3Client;
+const bucket = `blobs-${randomUUID()}`;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'sealpost-blobs-'));
+  emulator = await startSqsEmulator();
+  s3 = new S3Client({ endpoint: emulator.address, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 't', secretAccessKey: 't' } });
+  await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+});
+
+afterAll(async () => {
+  s3?.destroy();
+  await emulator?.stop();
+  await rm(dir, { recursive: true, force: true });
+});
+
+const fieldsOf = ({ payload: _payload, ...fields }: ReturnType<typeof sampleMessage>) => fields;
+
+describe('blob locations', () => {
+  it('a row refused after its blob was written leaves at most that blob; the redelivery stores the message with the same one blob', async () => {
+    const path = join(dir, `${randomUUID()}`, 'messages.db');
+    const store = createSqliteStore(path);
+    await store.init();
+    const db = new DatabaseSync(path);
+    try {
+      // A row refused after the blob is durable stands in for a crash between the two.
+      db.exec(`CREATE TRIGGER refuse BEFORE INSERT ON messages BEGIN SELECT RAISE(ABORT, 'refused'); END`);
+      const m = sampleMessage({ payload: randomBytes(512 * 1024) });
+      await expect(store.put(m)).rejects.toMatchObject({ code: 'STORE_REJECTED' });
+      const probe = directoryProbe(join(path, '..', 'blobs'));
+      const orphan = await probe.files();
+      expect(orphan).toHaveLength(1);
+      expect(await store.head(m.id)).toBeUndefined();
+      db.exec('DROP TRIGGER refuse');
+      expect(await store.put(m)).toBe('stored');
+      expect(await probe.files()).toEqual(orphan);
+      expect(Buffer.from((await store.get(m.id))!.payload).equals(m.payload)).toBe(true);
+    } finally {
+      db.close();
+      await store.close();
+    }
+  });
+
+  it('init removes temporary files a killed writer left once they are an hour old, and keeps younger ones', async () => {
+    const root = join(dir, randomUUID());
+    const fan = join(root, 'ab');
+    await mkdir(fan, { recursive: true });
+    const stale = join(fan, `.${uuidv7()}.${'ab'.repeat(32)}.0123456789ab.tmp`);
+    const fresh = join(fan, `.${uuidv7()}.${'ab'.repeat(32)}.ba9876543210.tmp`);
+    await writeFile(stale, 'partial');
+    await writeFile(fresh, 'being written');
+    const twoHoursAgo = new Date(Date.now() - 2 * 60 * 60 * 1000);
+    await utimes(stale, twoHoursAgo, twoHoursAgo);
+    const blobs = createDirectoryBlobStore(root);
+    await blobs.init(false);
+    expect((await readdir(fan)).length).toBe(2);
+    await blobs.init(true);
+    expect(await readdir(fan)).toEqual([fresh.slice(fan.length + 1)]);
+  });
+
+  it('S3: a multipart upload whose bytes do not match the digest is aborted and leaves no object and no pending upload', async () => {
+    const prefix = `t-${randomUUID()}/`;
+    const store = createSqliteStore(join(dir, randomUUID(), 'messages.db'), { blobs: createS3BlobStore({ bucket, prefix, client: s3, partSize: 5 * 1024 * 1024 }) });
+    await store.init();
+    try {
+      const payload = randomBytes(12 * 1024 * 1024);
+      const m = sampleMessage({ payload });
+      const file = join(dir, `${randomUUID()}.bin`);
+      const other = Buffer.from(payload);
+      other[other.length - 1]! ^= 1;
+      await writeFile(file, other);
+      await expect(store.putFile(fieldsOf(m), file)).rejects.toMatchObject({ code: 'PAYLOAD_MISMATCH', transient: false });
+      expect((await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix }))).Contents ?? []).toEqual([]);
+      expect((await s3.send(new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: prefix }))).Uploads ?? []).toEqual([]);
+      await writeFile(file, payload);
+      expect(await store.putFile(fieldsOf(m), file)).toBe('stored');
+      const { Contents } = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix }));
+      expect(Contents?.map((o) => [o.Key, o.Size])).toEqual([[`${prefix}${m.id}.${createHash('sha256').update(payload).digest('hex')}`, payload.length]]);
+      expect((await store.head(m.id))!.payloadRef).toBe(`s3://${bucket}/${Contents![0]!.Key}`);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('S3: a missing bucket fails init with STORE_NOT_FOUND, naming it', async () => {
+    const blobs = createS3BlobStore({ bucket: `missing-${randomUUID()}`, client: s3 });
+    await expect(blobs.init(true)).rejects.toMatchObject({ code: 'STORE_NOT_FOUND', message: expect.stringContaining('missing-') });
+  });
+
+  it('blob locations and store options are checked when opened', () => {
+    expect(openBlobStore('none')).toBeUndefined();
+    expect(openBlobStore('dir:/tmp/x')!.location).toBe('dir:/tmp/x');
+    expect(openBlobStore('s3://my-bucket/a/b')!.location).toBe('s3://my-bucket/a/b/');
+    for (const bad of ['dir:', 's3://', 's3://B_AD/x', 'file:/tmp', '/tmp/x']) expect(() => openBlobStore(bad)).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID' }));
+    expect(() => openStore('sqlite:/tmp/x.db', { inlinePayloadMax: -1 })).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID' }));
+    expect(() => openStore('sqlite:/tmp/x.db', { blobs: 'ftp://x' })).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID' }));
+  });
+
+  it('inlinePayloadMax 0 sends every non-empty payload to the blob location; none keeps every payload in its row', async () => {
+    const base = join(dir, randomUUID());
+    const always = openStore(`sqlite:${join(base, 'a.db')}`, { inlinePayloadMax: 0 });
+    const never = openStore(`sqlite:${join(base, 'n.db')}`, { blobs: 'none' });
+    await always.init();
+    await never.init();
+    try {
+      const tiny = sampleMessage({ payload: Buffer.from('x') });
+      const big = sampleMessage({ payload: randomBytes(1024 * 1024) });
+      expect(await always.put(tiny)).toBe('stored');
+      expect((await always.head(tiny.id))!.payloadRef).toMatch(/^dir:/);
+      expect(await never.put(big)).toBe('stored');
+      expect((await never.head(big.id))!.payloadRef).toBeUndefined();
+      expect((await readdir(join(base, 'blobs'))).length).toBe(1);
+    } finally {
+      await always.close();
+      await never.close();
+    }
+  });
+});
