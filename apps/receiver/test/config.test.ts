@@ -43,4 +43,15 @@ describe('receiver configuration', () => {
       await rm(dir, { recursive: true, force: true });
     }
   });
+
+  it('takes a blob location and an inline payload limit for large payloads, and refuses malformed ones', async () => {
+    const env = { SEALPOST_KEYS: 'a', SEALPOST_TRUST: 'b' };
+    expect(await loadReceiverConfig({ env })).toMatchObject({ blobStore: '', inlinePayloadMax: 256 * 1024 });
+    for (const location of ['dir:/var/lib/sealpost/blobs', 's3://my-bucket', 's3://my-bucket/sealpost/payloads', 'none']) {
+      expect((await loadReceiverConfig({ env: { ...env, SEALPOST_BLOB_STORE: location, SEALPOST_INLINE_PAYLOAD_MAX: '0' } })).blobStore).toBe(location);
+    }
+    await expect(loadReceiverConfig({ env: { ...env, SEALPOST_BLOB_STORE: 'ftp://x', SEALPOST_INLINE_PAYLOAD_MAX: '-1' } })).rejects.toThrow(
+      /blobStore \(SEALPOST_BLOB_STORE\): expected dir:PATH, s3:\/\/BUCKET\[\/PREFIX\] or 'none'[\s\S]*inlinePayloadMax \(SEALPOST_INLINE_PAYLOAD_MAX\): expected an integer/,
+    );
+  });
 });
