@@ -16,6 +16,7 @@ import { machineSection } from './sections/machine.ts';
 import { messagesSection } from './sections/messages.ts';
 import { queueSection } from './sections/queue.ts';
 import { batchSection, type BatchResults } from './sections/batch.ts';
+import { workersReading, workersSection } from './sections/workers.ts';
 
 const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, only: { type: 'string' } } });
 const quick = values.quick;
@@ -34,8 +35,20 @@ function batchTargets(batch: BatchResults): Target[] {
   ];
 }
 
+if (values.only === 'workers') {
+  log('4b workers on one BullMQ queue (only this section)');
+  const { rows: workerRows, results } = await workersSection(quick);
+  const markdown = [`Section 4b alone: \`pnpm bench${quick ? ' --quick' : ''} --only workers\`.`, '', workersReading(results), table(workerRows), ''].join('\n');
+  console.log(markdown);
+  const out = join(root, `bench/out/workers${quick ? '-quick' : ''}.md`);
+  mkdirSync(resolve(out, '..'), { recursive: true });
+  writeFileSync(out, markdown);
+  log(`wrote ${out}`);
+  process.exit(0);
+}
+
 if (values.only !== undefined) {
-  if (values.only !== 'batch') throw new Error(`--only takes one section name: batch (got ${values.only})`);
+  if (values.only !== 'batch') throw new Error(`--only takes one section name: batch or workers (got ${values.only})`);
   log('6 batch signing (only this section)');
   const { rows: batchRows, results } = await batchSection(plan, quick);
   const markdown = [`Section 6 alone: \`pnpm bench${quick ? ' --quick' : ''} --only batch\`.`, '', targetTable(batchTargets(results)), table(batchRows), ''].join('\n');
@@ -62,6 +75,9 @@ rows.push(...largeRows);
 log('4/6 through the queue');
 const { rows: queueRows, results: queue } = await queueSection(quick);
 rows.push(...queueRows);
+log('4b/6 workers on one BullMQ queue');
+const { rows: workerRows, results: workers } = await workersSection(quick);
+rows.push(...workerRows);
 log('5/6 KMS cost');
 const { rows: kmsRows, results: kmsCost } = await kmsCostSection(quick);
 rows.push(...kmsRows);
@@ -116,6 +132,7 @@ const reading = [
   `  On one core (these two vCPUs give about one core of throughput) seal cannot exceed about ${n(sealCeiling)} msg/s, ${(sealCeiling / messages.rawSign.median).toFixed(2)}x the raw sign rate and ${(sealCeiling / joseResult.seal.median).toFixed(1)}x jose, and open about ${n(openCeiling)} msg/s, ${(openCeiling / joseResult.open.median).toFixed(1)}x jose.`,
   `  Half the raw sign rate would leave ${signUs.toFixed(1)} µs for all of Sealpost's own steps; the proposed targets instead hold seal and open to 0.8x of their one-core ceilings, which measures what the code adds beyond the format's required work.`,
   `- Through BullMQ, a bare no-op worker moves ${n(queue.bullmq.bareRate)} msg/s and a bare worker that only inserts each payload into PostgreSQL ${n(queue.bullmq.barePostgresRate)}: persistence, not Sealpost, sets the pace, so the proposed target compares Sealpost with that worker. The worker's event loop stayed under ${queue.eventLoopP99Ms.toFixed(0)} ms at p99, far from BullMQ's lock renewal (15 s).`,
+  workersReading(workers),
   `- Large payloads: the streaming pipeline is measured without reading from the disk, beside AES-GCM, SHA-256 and a plain file write measured in turns with it. Seal is one pass of each of AES-GCM and SHA-256; open must also write the verified file, and the three passes in series allow about ${openSerialMbps?.toFixed(0) ?? 'n/a'} MB/s here, ${openSerialMbps === undefined ? 'n/a' : (openSerialMbps / limit).toFixed(2)}x min(AES-GCM, SHA-256), so the proposed target for open is that series. The file-to-file rows add reading the input from this machine's file system.`,
 ].join('\n');
 

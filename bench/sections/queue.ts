@@ -17,9 +17,9 @@ import { createBullmqTransport, createSqsTransport, type TransportConsumer, type
 import { samples, type Measurement } from '../lib/measure.ts';
 import type { Row } from '../lib/report.ts';
 
-const REDIS = { host: '127.0.0.1', port: 6379, maxRetriesPerRequest: null };
-const PG_URL = process.env.SEALPOST_BENCH_POSTGRES ?? 'postgres://postgres@127.0.0.1:5432/test';
-const BULLMQ_CONCURRENCY = 8;
+export const REDIS = { host: '127.0.0.1', port: 6379, maxRetriesPerRequest: null };
+export const PG_URL = process.env.SEALPOST_BENCH_POSTGRES ?? 'postgres://postgres@127.0.0.1:5432/test';
+export const BULLMQ_CONCURRENCY = 8;
 const SQS_CONCURRENCY = 10;
 // The same batching on both sides: what Sealpost's sendMany does (transport batch size, two batches in the air).
 const BATCHES_IN_FLIGHT = 2;
@@ -32,7 +32,7 @@ export interface QueueResults {
 }
 
 /** One drain of `count` messages: throughput and per-message latency from send to handled. */
-interface Run {
+export interface Run {
   readonly rate: number;
   readonly latenciesMs: number[];
   /** Event-loop delay p99 of this process during the run (Sealpost runs only). */
@@ -68,7 +68,7 @@ function drainTracker(count: number) {
 }
 
 /** A fresh PostgreSQL schema per run, dropped afterwards; `stored()` counts its rows. */
-async function pgSchema() {
+export async function pgSchema() {
   const schema = `bench_${randomUUID().replace(/-/g, '')}`;
   const admin = new pg.Client({ connectionString: PG_URL });
   await admin.connect();
@@ -129,7 +129,7 @@ interface BareWork {
  * Bare BullMQ: a producer adding 1 KiB jobs in batches and a worker doing `work` per job (nothing,
  * when absent). Throughput from the first add to the last job handled.
  */
-async function bareBullmqRun(count: number, prefix: string, work?: BareWork): Promise<Run> {
+export async function bareBullmqRun(count: number, prefix: string, work?: BareWork): Promise<Run> {
   const payload = Buffer.alloc(1024, 0x61).toString('base64');
   const name = `bare-${randomUUID()}`;
   const queue = new Queue(name, { connection: REDIS, prefix });
