@@ -55,12 +55,12 @@ describe('blob locations', () => {
     }
   });
 
-  it('init removes temporary files a killed writer left once they are an hour old, and keeps younger ones', async () => {
+  it('init removes files a killed writer left in tmp/ once they are an hour old, and keeps younger ones', async () => {
     const root = join(dir, randomUUID());
-    const fan = join(root, 'ab');
+    const fan = join(root, 'tmp');
     await mkdir(fan, { recursive: true });
-    const stale = join(fan, `.${uuidv7()}.${'ab'.repeat(32)}.0123456789ab.tmp`);
-    const fresh = join(fan, `.${uuidv7()}.${'ab'.repeat(32)}.ba9876543210.tmp`);
+    const stale = join(fan, `.${uuidv7()}.${'ab'.repeat(32)}.0123456789ab.0123456789ab.tmp`);
+    const fresh = join(fan, `${uuidv7()}.${'ab'.repeat(32)}.ba9876543210`);
     await writeFile(stale, 'partial');
     await writeFile(fresh, 'being written');
     const twoHoursAgo = new Date(Date.now() - 2 * 60 * 60 * 1000);
@@ -123,7 +123,7 @@ describe('blob locations', () => {
       expect((await always.head(tiny.id))!.payloadRef).toMatch(/^dir:/);
       expect(await never.put(big)).toBe('stored');
       expect((await never.head(big.id))!.payloadRef).toBeUndefined();
-      expect((await readdir(join(base, 'blobs'))).length).toBe(1);
+      expect(await directoryProbe(join(base, 'blobs')).files()).toHaveLength(1);
     } finally {
       await always.close();
       await never.close();

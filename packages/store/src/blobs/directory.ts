@@ -1,14 +1,15 @@
-import { open, readdir, stat, unlink } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { open, readdir, rename, stat, unlink } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { AtomicFile, SealpostError, makeDirectory } from '@sealpost/envelope';
 import { BLOB_NAME, type BlobStore } from './blob-store.ts';
 
 const READ_BYTES = 256 * 1024;
-/** Temporary files of a writer that died (SIGKILL, power loss) older than this are removed at `init`. */
+/** Files in `tmp/` of a writer that died (SIGKILL, power loss) older than this are removed at `init`. */
 const STALE_TEMP_MS = 60 * 60 * 1000;
-/** AtomicFile's temporary names: `.NAME.RANDOM.tmp`. */
-const TEMP_NAME = /^\..+\.[0-9a-f]{12}\.tmp$/;
+/** Blobs are written in this subdirectory and renamed into place, so `init` finds leftovers without listing every blob. */
+const STAGING = 'tmp';
 
 function ioFailure(message: string, cause: unknown): SealpostError {
   const code = (cause as NodeJS.ErrnoException | undefined)?.code;
@@ -28,10 +29,11 @@ async function syncDirectory(dir: string): Promise<void> {
 
 /**
  * Blobs as files under `root`, in subdirectories named by the first two hex digits of the
- * digest: `ROOT/ab/ID.SHA256`. Each is written under a temporary name (mode 0600), fsynced,
- * renamed into place and its directory fsynced; a failed or interrupted write removes its
- * temporary file (and `init` removes ones a killed process left, once they are an hour old).
- * References are `dir:ab/ID.SHA256`, relative to `root`, so the data directory can move.
+ * digest: `ROOT/ab/ID.SHA256`. Each is written in `ROOT/tmp/` under a name of its own (mode
+ * 0600), fsynced, renamed into place and its directory fsynced; a failed write removes its file,
+ * and `init` removes the ones a killed process left in `tmp/` once they are an hour old (younger
+ * ones may belong to a live writer). References are `dir:ab/ID.SHA256`, relative to `root`, so
+ * the data directory can move.
  */
 export function createDirectoryBlobStore(root: string): BlobStore {
   const pathOf = (ref: string): string => {
@@ -44,15 +46,12 @@ export function createDirectoryBlobStore(root: string): BlobStore {
     location: `dir:${root}`,
     async init(create) {
       if (!create) return;
-      // Temporary files of writers that were killed; younger ones may belong to a live writer.
+      const staging = join(root, STAGING);
       const now = Date.now();
-      const fans = await readdir(root).catch(() => [] as string[]);
-      for (const fan of fans.filter((f) => /^[0-9a-f]{2}$/.test(f))) {
-        for (const file of (await readdir(join(root, fan)).catch(() => [] as string[])).filter((f) => TEMP_NAME.test(f))) {
-          const path = join(root, fan, file);
-          const info = await stat(path).catch(() => undefined);
-          if (info && now - info.mtimeMs > STALE_TEMP_MS) await unlink(path).catch(() => undefined);
-        }
+      for (const file of await readdir(staging).catch(() => [] as string[])) {
+        const path = join(staging, file);
+        const info = await stat(path).catch(() => undefined);
+        if (info?.isFile() && now - info.mtimeMs > STALE_TEMP_MS) await unlink(path).catch(() => undefined);
       }
     },
     owns: (ref) => ref.startsWith('dir:'),
@@ -60,27 +59,34 @@ export function createDirectoryBlobStore(root: string): BlobStore {
       if (!BLOB_NAME.test(name)) throw new SealpostError('INTERNAL_ERROR', `invalid blob name ${JSON.stringify(name)}`);
       const fan = name.slice(37, 39);
       const dir = join(root, fan);
+      const staging = join(root, STAGING);
       try {
         await makeDirectory(dir);
+        await makeDirectory(staging);
       } catch (error) {
         throw ioFailure(`cannot create the blob directory ${dir}`, error);
       }
-      const file = await AtomicFile.create(join(dir, name)).catch((error: unknown) => {
-        throw ioFailure(`cannot write a blob in ${dir}`, error);
+      // A name of its own in tmp/: writers of the same blob at once never move each other's file.
+      const staged = join(staging, `${name}.${randomBytes(6).toString('hex')}`);
+      const file = await AtomicFile.create(staged).catch((error: unknown) => {
+        throw ioFailure(`cannot write a blob in ${staging}`, error);
       });
       try {
         for await (const chunk of source) await file.write(chunk as Uint8Array);
       } catch (error) {
         await file.discard();
-        throw error instanceof SealpostError ? error : ioFailure(`cannot write a blob in ${dir}`, error);
+        throw error instanceof SealpostError ? error : ioFailure(`cannot write a blob in ${staging}`, error);
       }
-      // commit fsyncs the file and renames it; the directory fsync makes the rename itself durable.
-      await file.commit(0o600).catch((error: unknown) => {
-        throw ioFailure(`cannot write a blob in ${dir}`, error);
-      });
-      await syncDirectory(dir).catch((error: unknown) => {
-        throw ioFailure(`cannot sync the blob directory ${dir}`, error);
-      });
+      try {
+        // commit fsyncs the file; the rename into place replaces a copy another writer of the same
+        // message put there (same bytes); the directory fsync makes the rename itself durable.
+        await file.commit(0o600);
+        await rename(staged, join(dir, name));
+        await syncDirectory(dir);
+      } catch (error) {
+        await unlink(staged).catch(() => undefined);
+        throw ioFailure(`cannot write the blob ${join(dir, name)}`, error);
+      }
       return `dir:${fan}/${name}`;
     },
     async read(ref) {
