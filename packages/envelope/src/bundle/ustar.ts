@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { SealpostError, needs } from '../errors.ts';
 
 /**
@@ -82,26 +83,50 @@ export interface EntryHeader {
   readonly mtimeSeconds: number;
 }
 
-function readOctal(block: Uint8Array, offset: number, width: number): number {
-  const text = Buffer.from(block.buffer, block.byteOffset + offset, width - 1).toString('latin1');
-  needs(/^[0-7]+$/.test(text), 'BUNDLE_INVALID', 'tar header has a malformed number');
-  return Number.parseInt(text, 8);
+/** The value of the 11 octal digits at `offset`, or -1 unless all 11 are octal digits. */
+function readOctal(block: Uint8Array, offset: number): number {
+  let value = 0;
+  for (let i = offset; i < offset + 11; i++) {
+    const digit = block[i]! - 0x30;
+    if (digit < 0 || digit > 7) return -1;
+    value = value * 8 + digit;
+  }
+  return value;
 }
+
+/** True when `block[from..to)` equals the same range of {@link TEMPLATE}. */
+const likeTemplate = (block: Buffer, from: number, to: number) => block.compare(TEMPLATE, from, to, from, to) === 0;
 
 /**
  * Reads a header block and accepts it only if it is exactly the header {@link writeHeader}
- * makes for the name, size and mtime it states.
+ * makes for the name, size and mtime it states. Checked in place, field by field, rather than
+ * by writing that header and comparing: the same bytes are accepted, without a block and a
+ * dozen strings per entry.
  */
 export function readHeader(block: Uint8Array): EntryHeader {
   needs(block.length === BLOCK, 'FORMAT_TRUNCATED', 'bundle ends inside a tar header');
-  const nameEnd = block.indexOf(0);
-  const name = Buffer.from(block.buffer, block.byteOffset, nameEnd === -1 || nameEnd > MAX_NAME_BYTES ? MAX_NAME_BYTES : nameEnd).toString('utf8');
-  const size = readOctal(block, 124, 12);
-  const mtimeSeconds = readOctal(block, 136, 12);
+  const bytes = Buffer.isBuffer(block) ? block : Buffer.from(block.buffer, block.byteOffset, block.byteLength);
+  const nameEnd = bytes.indexOf(0);
+  const nameBytes = nameEnd === -1 || nameEnd > MAX_NAME_BYTES ? MAX_NAME_BYTES : nameEnd;
+  const name = bytes.toString('utf8', 0, nameBytes);
+  const size = readOctal(bytes, 124);
+  const mtimeSeconds = readOctal(bytes, 136);
+  needs(size >= 0 && mtimeSeconds >= 0, 'BUNDLE_INVALID', 'tar header has a malformed number');
   needs(isSafeEntryName(name), 'BUNDLE_INVALID', 'tar entry has an unsafe or invalid name');
-  const expected = Buffer.allocUnsafe(BLOCK);
-  writeHeader(expected, 0, name, size, mtimeSeconds);
-  if (!expected.equals(block)) {
+  // What writeHeader writes for (name, size, mtime): the name's own UTF-8 bytes then zeros, the
+  // template's fixed fields, both numbers NUL-terminated, and the checksum over all of it.
+  const checksum = TEMPLATE_SUM + sum(bytes, 0, nameBytes) + sum(bytes, 124, 135) + sum(bytes, 136, 147);
+  const exact =
+    isUtf8(bytes.subarray(0, nameBytes)) &&
+    isZero(bytes.subarray(nameBytes, MAX_NAME_BYTES)) &&
+    likeTemplate(bytes, MAX_NAME_BYTES, 124) &&
+    bytes[135] === 0 &&
+    bytes[147] === 0 &&
+    bytes.toString('latin1', 148, 154) === checksum.toString(8).padStart(6, '0') &&
+    bytes[154] === 0 &&
+    bytes[155] === 0x20 &&
+    likeTemplate(bytes, 156, BLOCK);
+  if (!exact) {
     throw new SealpostError('BUNDLE_INVALID', 'tar header is not a plain Sealpost ustar file header');
   }
   return { name, size, mtimeSeconds };

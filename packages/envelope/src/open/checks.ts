@@ -1,6 +1,7 @@
 import { createSecretKey, timingSafeEqual, type KeyObject } from 'node:crypto';
 import { SealpostError, isSealpostError, needs } from '../errors.ts';
 import { deriveMessageKeys } from '../format/derive.ts';
+import { isCachingUnwrapper } from '../keys/data-key-cache.ts';
 import type { ParsedHeader } from '../format/header.ts';
 import { decodeManifest } from '../manifest.ts';
 import type { Limits } from '../limits.ts';
@@ -36,22 +37,33 @@ export async function unlock(parsed: ParsedHeader, context: OpenContext): Promis
     const unwrapper = context.unwrappers.find((u) => u.keyId === entry.keyId && u.algorithm === entry.algorithm);
     if (!unwrapper) continue;
     matched = true;
-    let dataKey: Uint8Array;
+    let dataKey: { length: number; key: KeyObject | undefined };
     try {
-      dataKey = await unwrapper.unwrap(entry.wrappedKey);
+      dataKey = await unwrapDataKey(unwrapper, entry.wrappedKey);
     } catch (error) {
       if (isSealpostError(error) && error.transient) throw error;
       lastError = error;
       continue;
     }
-    needs(dataKey.length === 32, 'UNWRAP_FAILED', 'the unwrapped data key is not 32 bytes');
-    const { contentKey, commitment } = deriveMessageKeys(createSecretKey(dataKey), header.salt);
-    dataKey.fill(0);
+    needs(dataKey.length === 32 && dataKey.key !== undefined, 'UNWRAP_FAILED', 'the unwrapped data key is not 32 bytes');
+    const { contentKey, commitment } = deriveMessageKeys(dataKey.key, header.salt);
     needs(timingSafeEqual(commitment, header.commitment), 'KEY_COMMITMENT_MISMATCH');
     return { contentKey, recipientKeyId: unwrapper.keyId };
   }
   if (!matched) throw new SealpostError('NOT_A_RECIPIENT');
   throw isSealpostError(lastError) ? lastError : new SealpostError('UNWRAP_FAILED', undefined, { cause: lastError });
+}
+
+/**
+ * The data key as a KeyObject and its length: from a caching unwrapper, the key it imported once;
+ * otherwise imported here, and the unwrapped bytes zeroed.
+ */
+async function unwrapDataKey(unwrapper: KeyUnwrapper, wrappedKey: Uint8Array): Promise<{ length: number; key: KeyObject | undefined }> {
+  if (isCachingUnwrapper(unwrapper)) return unwrapper.unwrapKey(wrappedKey);
+  const bytes = await unwrapper.unwrap(wrappedKey);
+  const key = bytes.length === 32 ? createSecretKey(bytes) : undefined;
+  bytes.fill(0);
+  return { length: bytes.length, key };
 }
 
 /** What the bundle said about itself, checked against the signed manifest. */
