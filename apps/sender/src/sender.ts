@@ -28,7 +28,11 @@ export interface SenderOptions {
    * @defaultValue false: one signature per message
    */
   readonly batchSigning?: BatchSigningOptions | boolean;
-  /** Messages sealed at once by `sendMany` (1 to 65,536). @defaultValue 16, or `batchSigning.maxMessages` (256) when batching */
+  /**
+   * Messages sealed at once by `sendMany` (1 to 65,536). With batch signing, up to three groups of
+   * this many are in flight: two being signed while the next is sealed.
+   * @defaultValue 16, or `batchSigning.maxMessages` (256) when batching
+   */
   readonly concurrency?: number;
   /**
    * Offload envelopes over a threshold to S3 and send a pointer instead (the transport must have
@@ -66,6 +70,9 @@ export interface Sender {
 
 // Batches being handed to the transport at once: one is in the air while the next is sealed.
 const BATCHES_IN_FLIGHT = 2;
+// With batch signing, groups of `concurrency` seals whose signing batch may be in flight at once:
+// a KMS round trip (a few ms, more on a busy host) then overlaps the sealing of the next groups.
+const SIGNING_GROUPS_IN_FLIGHT = 3;
 
 /**
  * Creates a sender.
@@ -168,6 +175,9 @@ export function createSender(options: SenderOptions): Sender {
       };
       let index = 0;
       let pending: Promise<void>[] = [];
+      // With batch signing, the groups before `pending` whose batches are being signed (one KMS
+      // round trip each) while `pending` is sealed: the sender does not sit idle for every Sign.
+      const signing: Promise<void>[] = [];
       for await (const message of messages) {
         const at = index++;
         pending.push(
@@ -176,17 +186,22 @@ export function createSender(options: SenderOptions): Sender {
             (error: unknown) => void (results[at] = { error: asError(error) }),
           ),
         );
-        // Backpressure: at most `concurrency` seals in flight before the batches go out.
+        // Backpressure: at most `concurrency` seals in flight (three groups with batch signing) before the batches go out.
         if (pending.length >= concurrency) {
           // Nothing more joins these seals' signing batch until they finish: sign it now.
           sealer.flush();
-          await Promise.all(pending);
+          if (batching) {
+            signing.push(Promise.all(pending).then(() => undefined));
+            if (signing.length >= SIGNING_GROUPS_IN_FLIGHT) await signing.shift();
+          } else {
+            await Promise.all(pending);
+          }
           pending = [];
           await flush(false);
         }
       }
       sealer.flush();
-      await Promise.all(pending);
+      await Promise.all([...signing, ...pending]);
       await flush(true);
       return results;
     },

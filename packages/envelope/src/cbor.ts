@@ -112,6 +112,25 @@ function compareKeys(a: string, b: string): number {
   return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
 }
 
+// The sorted order of key lists seen before: the format's maps have a few fixed shapes (header,
+// manifest, payload, sender, statement, proof), sorted once each instead of once per message.
+const SORTED_SHAPES_MAX = 256;
+const sortedShapes = new Map<string, readonly string[]>();
+
+function sortedKeys(value: object): readonly string[] {
+  const keys = Object.keys(value);
+  if (keys.length < 2) return keys;
+  const shape = keys.join('\u0000');
+  const known = sortedShapes.get(shape);
+  // Keys may hold NUL themselves, so a shape may name another key list: used only if it holds
+  // exactly this object's keys (as many, each one its own).
+  if (known && known.length === keys.length && known.every((key) => Object.hasOwn(value, key))) return known;
+  const sorted = keys.sort(compareKeys);
+  // Bounded: arbitrary metadata keys must not grow it without limit.
+  if (!known && sortedShapes.size < SORTED_SHAPES_MAX) sortedShapes.set(shape, sorted);
+  return sorted;
+}
+
 function write(w: Writer, value: unknown): void {
   if (typeof value === 'number') {
     if (!Number.isSafeInteger(value) || value < 0) throw new TypeError('only unsigned safe integers are encodable');
@@ -126,7 +145,7 @@ function write(w: Writer, value: unknown): void {
     w.head(4, value.length);
     for (const item of value) write(w, item);
   } else if (typeof value === 'object' && value !== null && Object.getPrototypeOf(value) === Object.prototype) {
-    const keys = Object.keys(value).sort(compareKeys);
+    const keys = sortedKeys(value);
     w.head(5, keys.length);
     for (const key of keys) {
       w.text(key);
@@ -137,11 +156,26 @@ function write(w: Writer, value: unknown): void {
   }
 }
 
+// One writer for every encoding: encoding is synchronous and never re-entered, so each call
+// writes into the same buffer and copies out exactly its bytes (a fresh 1 KiB per call used the
+// Buffer pool up fast, and each result kept all of it alive).
+const scratch = new Writer();
+
 /** Encodes `value` in deterministic CBOR; throws TypeError for values outside the subset. */
 export function encodeCanonical(value: CborValue): Buffer {
-  const w = new Writer();
-  write(w, value);
-  return w.buffer.subarray(0, w.length);
+  scratch.length = 0;
+  try {
+    write(scratch, value);
+  } catch (error) {
+    // A failed encoding may have grown the buffer without bound (a huge value): start small again.
+    scratch.buffer = Buffer.allocUnsafe(1024);
+    throw error;
+  }
+  const out = Buffer.allocUnsafe(scratch.length);
+  scratch.buffer.copy(out, 0, 0, scratch.length);
+  // A rare large encoding (a long recipient list) must not pin its buffer for good.
+  if (scratch.buffer.length > 64 * 1024) scratch.buffer = Buffer.allocUnsafe(1024);
+  return out;
 }
 
 /** Deepest nesting accepted: the top-level item is at depth 1, an item inside an array or map one deeper than it. */

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { SealpostError, isSealpostError } from '../errors.ts';
 import { parseBundle } from '../bundle/bundle.ts';
 import { decryptFrameParts } from '../format/frames.ts';
@@ -107,7 +107,7 @@ async function openVerified(envelope: Uint8Array, context: OpenContext): Promise
     {
       payloadName: parts.payloadName,
       payloadSize: parts.payload.length,
-      payloadSha256: createHash('sha256').update(parts.payload).digest(),
+      payloadSha256: Buffer.from(hash('sha256', parts.payload, 'base64'), 'base64'),
       manifestBytes: parts.manifest,
       signature: parts.signature,
       certificates: parts.certificates ?? [],

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { randomPoolBytes } from '../random.ts';
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
@@ -19,6 +19,9 @@ import { isUuidV7, uuidv7 } from '../uuid.ts';
 import { sealStream, sealFile, type SealFileResult, type SealStreamResult } from './seal-stream.ts';
 
 const gzipAsync = promisify(gzip);
+
+// One-shot hashing: for a small payload it costs less than a Hash object's set-up.
+const sha256 = (data: Uint8Array): Buffer => Buffer.from(hash('sha256', data, 'base64'), 'base64');
 
 /** Options fixed for every message a {@link Sealer} seals. */
 export interface SealerOptions {
@@ -116,19 +119,24 @@ const RESERVED_NAMES = new Set([MANIFEST_ENTRY, SIGNATURE_ENTRY, STATEMENT_ENTRY
  * caller can refuse bad input before it opens files or connections. Throws CONFIG_INVALID.
  */
 export function checkMessageOptions(options: SealMessageOptions, limits: Partial<Limits> = {}): void {
+  checkResolvedMessageOptions(options, resolveLimits(limits));
+}
+
+/** {@link checkMessageOptions} with limits already resolved: what every seal runs. */
+function checkResolvedMessageOptions(options: SealMessageOptions, limits: Limits): void {
   const name = options.name ?? 'payload';
   const contentType = options.contentType ?? 'application/octet-stream';
   if (!isSafeEntryName(name) || RESERVED_NAMES.has(name)) {
     throw new SealpostError('CONFIG_INVALID', `payload name ${JSON.stringify(name)} must be one path component of at most 100 bytes, without control or path characters`);
   }
   if (!isContentType(contentType)) throw new SealpostError('CONFIG_INVALID', 'contentType must be 1-255 printable ASCII characters');
-  checkMetadata(options.metadata ?? {}, resolveLimits(limits), 'CONFIG_INVALID');
+  checkMetadata(options.metadata ?? {}, limits, 'CONFIG_INVALID');
   if (options.id !== undefined && !isUuidV7(options.id)) throw new SealpostError('CONFIG_INVALID', `id must be a lower-case UUIDv7, got ${JSON.stringify(options.id)}`);
 }
 
 /** Validates per-message options and fixes the message id and creation time. */
 export function prepareMessage(context: SealContext, options: SealMessageOptions, size: number) {
-  checkMessageOptions(options, context.limits);
+  checkResolvedMessageOptions(options, context.limits);
   const name = options.name ?? 'payload';
   const contentType = options.contentType ?? 'application/octet-stream';
   const metadata = options.metadata ?? {};
@@ -207,7 +215,7 @@ export function createSealer(options: SealerOptions): Sealer {
   return {
     async seal(payload, messageOptions = {}) {
       const message = prepareMessage(context, messageOptions, payload.length);
-      const manifest = message.manifestFor(createHash('sha256').update(payload).digest());
+      const manifest = message.manifestFor(sha256(payload));
       const manifestBytes = encodeManifest(manifest);
       const [evidence, encryption] = await Promise.all([context.manifestSigner.sign(manifestBytes), prepareEncryption(context)]);
       let bundle: Uint8Array[] = bundleParts({ payloadName: message.name, payload, manifest: manifestBytes, ...evidence, certificates: context.certificates }, message.mtimeSeconds);
