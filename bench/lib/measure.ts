@@ -4,6 +4,12 @@ export interface Measurement {
   readonly min: number;
   readonly max: number;
   readonly reps: number;
+  /**
+   * For rows measured by {@link interleaved}: operations per second of this process's CPU time
+   * (every thread), median over the same repetitions. Another process's burst on a shared
+   * machine stretches wall time, not the CPU time an operation takes.
+   */
+  readonly perCpuSecond?: number;
 }
 
 /** How long and how often to measure. */
@@ -26,20 +32,33 @@ export type Operation =
   | { readonly name: string; readonly sync: true; readonly run: () => unknown }
   | { readonly name: string; readonly sync?: false; readonly run: () => Promise<unknown>; readonly concurrency: number };
 
-function syncRepetition(run: () => unknown, repMs: number): number {
+const cpuSeconds = () => {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1e6;
+};
+
+/** One repetition's rates: per second of wall time, and per second of this process's CPU time. */
+interface Rates {
+  readonly wall: number;
+  readonly cpu: number;
+}
+
+function syncRepetition(run: () => unknown, repMs: number): Rates {
   let done = 0;
+  const cpu = cpuSeconds();
   const started = performance.now();
   const deadline = started + repMs;
   while (performance.now() < deadline) {
     for (let i = 0; i < 16; i++) run();
     done += 16;
   }
-  return done / ((performance.now() - started) / 1000);
+  return { wall: done / ((performance.now() - started) / 1000), cpu: done / (cpuSeconds() - cpu) };
 }
 
-async function oneRepetition(op: Operation, repMs: number): Promise<number> {
+async function oneRepetition(op: Operation, repMs: number): Promise<Rates> {
   if (op.sync) return syncRepetition(op.run, repMs);
   let done = 0;
+  const cpu = cpuSeconds();
   const started = performance.now();
   const deadline = started + repMs;
   const run = op.run;
@@ -51,7 +70,7 @@ async function oneRepetition(op: Operation, repMs: number): Promise<number> {
       }
     }),
   );
-  return done / ((performance.now() - started) / 1000);
+  return { wall: done / ((performance.now() - started) / 1000), cpu: done / (cpuSeconds() - cpu) };
 }
 
 /**
@@ -60,14 +79,14 @@ async function oneRepetition(op: Operation, repMs: number): Promise<number> {
  * alike, and the ratios between them hold. One warm-up turn, then `plan.reps` turns.
  */
 export async function interleaved(ops: readonly Operation[], plan: Plan): Promise<Map<string, Measurement>> {
-  const results = new Map<string, number[]>(ops.map((op) => [op.name, []]));
+  const results = new Map<string, Rates[]>(ops.map((op) => [op.name, []]));
   for (let rep = 0; rep <= plan.reps; rep++) {
     for (const op of ops) {
       const value = await oneRepetition(op, plan.repMs);
       if (rep > 0) results.get(op.name)!.push(value);
     }
   }
-  return new Map([...results].map(([name, values]) => [name, summarize(values)]));
+  return new Map([...results].map(([name, values]) => [name, { ...summarize(values.map((v) => v.wall)), perCpuSecond: summarize(values.map((v) => v.cpu)).median }]));
 }
 
 /**
@@ -82,7 +101,7 @@ export async function rate(run: () => Promise<unknown>, plan: Plan, concurrency 
 export function rateSync(run: () => unknown, plan: Plan): Measurement {
   const results: number[] = [];
   for (let rep = 0; rep <= plan.reps; rep++) {
-    const value = syncRepetition(run, plan.repMs);
+    const value = syncRepetition(run, plan.repMs).wall;
     if (rep > 0) results.push(value);
   }
   return summarize(results);
