@@ -67,19 +67,18 @@ export function updateBatchSection(existing: string, section: string, targets: r
     const next = rest.search(/^### /m);
     text = text.slice(0, start) + section + (next === -1 ? '' : `\n${rest.slice(next)}`);
   }
-  // The batch rows of the Targets table: replaced where they are, or added at its end.
+  // The batch rows of the main Targets table (not the section's own): replaced where they are, or added at its end.
   const lines = text.split('\n');
-  for (const row of targetTable(targets).split('\n').slice(2)) {
-    const name = row.split(' | ')[0]!;
-    const at = lines.findIndex((line) => line.startsWith(`${name} |`));
-    if (at !== -1) {
-      lines[at] = row;
-    } else {
-      const header = lines.findIndex((line) => line.startsWith('| target | goal |'));
-      if (header === -1) continue;
+  const title = lines.indexOf('## Targets');
+  const header = lines.findIndex((line, i) => i > title && line.startsWith('| target | goal |'));
+  if (title !== -1 && header !== -1) {
+    for (const row of targetTable(targets).split('\n').slice(2)) {
+      const name = row.split(' | ')[0]!;
       let end = header + 2;
       while (end < lines.length && lines[end]!.startsWith('|')) end++;
-      lines.splice(end, 0, row);
+      const at = lines.slice(header + 2, end).findIndex((line) => line.startsWith(`${name} |`));
+      if (at !== -1) lines[header + 2 + at] = row;
+      else lines.splice(end, 0, row);
     }
   }
   text = lines.join('\n');
