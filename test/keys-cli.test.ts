@@ -1,19 +1,16 @@
-import { CreateAliasCommand, CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
+import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeCertificate, parseCertificateChain } from '@sealpost/envelope';
+import { startKmsProcess, type KmsProcess } from './support/kms-process.ts';
 import { CLI } from './support/receiver.ts';
 
 const run = promisify(execFile);
-const EMULATOR = resolve(import.meta.dirname, '../packages/kms-emulator/src/cli.ts');
-let emulator: ChildProcess;
+let kms: KmsProcess;
 let env: NodeJS.ProcessEnv;
-let client: KMSClient;
 let dir: string;
 
 /** Runs `sealpost`, with the caller's SEALPOST_* variables replaced by `settings`. */
@@ -28,21 +25,14 @@ async function sealpost(args: string[], settings: Record<string, string> = {}): 
   }
 }
 
-async function kmsKey(KeySpec: string, KeyUsage: string, alias?: string): Promise<string> {
-  const { KeyMetadata } = await client.send(new CreateKeyCommand({ KeySpec: KeySpec as never, KeyUsage: KeyUsage as never }));
-  if (alias) await client.send(new CreateAliasCommand({ AliasName: alias, TargetKeyId: KeyMetadata!.KeyId }));
-  return KeyMetadata!.Arn!;
-}
+const kmsKey = (keySpec: string, keyUsage: string, alias?: string) => kms.createKey(keySpec, keyUsage, alias);
 
 const json = (text: string) => text.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'sealpost-keys-cli-'));
-  emulator = spawn(process.execPath, [EMULATOR, '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const [line] = (await once(emulator.stdout!, 'data')) as [Buffer];
-  const url = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(line.toString())![1]!;
-  env = { ...process.env, AWS_ENDPOINT_URL_KMS: url, AWS_REGION: 'eu-north-1', AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test' };
-  client = new KMSClient({ endpoint: url, region: 'eu-north-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+  kms = await startKmsProcess();
+  env = kms.env;
   await writeFile(join(dir, 'message.json'), '{"keys":"cli"}\n');
   const made = await Promise.all([
     sealpost(['keygen', '--type', 'ec-p384', '--out', 'trusted/sender']),
@@ -54,11 +44,7 @@ beforeAll(async () => {
 }, 240_000);
 
 afterAll(async () => {
-  client?.destroy();
-  if (emulator) {
-    emulator.kill('SIGTERM');
-    await once(emulator, 'exit');
-  }
+  await kms?.stop();
   await rm(dir, { recursive: true, force: true });
 });
 

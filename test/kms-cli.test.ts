@@ -1,16 +1,15 @@
-import { CreateAliasCommand, CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
+import { CreateAliasCommand, CreateKeyCommand, type KMSClient } from '@aws-sdk/client-kms';
+import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startKmsProcess, type KmsProcess } from './support/kms-process.ts';
 
 const run = promisify(execFile);
 const CLI = resolve(import.meta.dirname, '../apps/cli/src/main.ts');
-const EMULATOR = resolve(import.meta.dirname, '../packages/kms-emulator/src/cli.ts');
-let emulator: ChildProcess;
+let kms: KmsProcess;
 let env: NodeJS.ProcessEnv;
 let client: KMSClient;
 let dir: string;
@@ -19,31 +18,20 @@ async function sealpost(args: string[]) {
   return run(process.execPath, [CLI, ...args], { cwd: dir, env, maxBuffer: 8 * 1024 * 1024 });
 }
 
-async function key(KeySpec: string, KeyUsage: string, alias?: string) {
-  const { KeyMetadata } = await client.send(new CreateKeyCommand({ KeySpec: KeySpec as never, KeyUsage: KeyUsage as never }));
-  if (alias) await client.send(new CreateAliasCommand({ AliasName: alias, TargetKeyId: KeyMetadata!.KeyId }));
-  return KeyMetadata!.Arn!;
-}
+const key = (keySpec: string, keyUsage: string, alias?: string) => kms.createKey(keySpec, keyUsage, alias);
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'sealpost-kms-cli-'));
   // The emulator as a user runs it: a separate process on a port it picks.
-  emulator = spawn(process.execPath, [EMULATOR, '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const [line] = (await once(emulator.stdout!, 'data')) as [Buffer];
-  const url = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(line.toString())![1]!;
-  env = { ...process.env, AWS_ENDPOINT_URL_KMS: url, AWS_REGION: 'eu-north-1', AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test' };
-  client = new KMSClient({ endpoint: url, region: 'eu-north-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+  kms = await startKmsProcess();
+  ({ env, client } = kms);
   await writeFile(join(dir, 'message.json'), '{"seed":"flow"}\n');
   await sealpost(['keygen', '--type', 'ec-p256', '--out', 'local-sender']);
   await sealpost(['keygen', '--type', 'rsa-2048', '--out', 'local-receiver']);
 });
 
 afterAll(async () => {
-  client?.destroy();
-  if (emulator) {
-    emulator.kill('SIGTERM');
-    await once(emulator, 'exit');
-  }
+  await kms?.stop();
   await rm(dir, { recursive: true, force: true });
 });
 
