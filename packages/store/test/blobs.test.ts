@@ -1,4 +1,6 @@
+import { spawn } from 'node:child_process';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { once } from 'node:events';
 import { mkdir, mkdtemp, readdir, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,6 +12,7 @@ import { createDirectoryBlobStore, createS3BlobStore, createSqliteStore, openBlo
 import { directoryProbe, sampleMessage } from './conformance.ts';
 import { startSqsEmulator, type SqsEmulator } from '../../../test/support/sqs-emulator.ts';
 
+const HANGING_WRITER = join(import.meta.dirname, 'support/hanging-blob-writer.ts');
 let dir: string;
 let emulator: SqsEmulator;
 let s3: S3Client;
@@ -55,12 +58,34 @@ describe('blob locations', () => {
     }
   });
 
-  it('init removes files a killed writer left in tmp/ once they are an hour old, and keeps younger ones', async () => {
+  it('a writer SIGKILLed mid-blob leaves its file in tmp/, and the next init on this host removes it', async () => {
+    const root = join(dir, randomUUID());
+    const name = `${uuidv7()}.${'cd'.repeat(32)}`;
+    const child = spawn(process.execPath, [HANGING_WRITER, root, name], { stdio: ['ignore', 'ignore', 'inherit'] });
+    const exited = once(child, 'exit');
+    try {
+      let staged: string[] = [];
+      for (let i = 0; i < 1200 && staged.length === 0; i++) {
+        staged = await readdir(join(root, 'tmp')).catch(() => []);
+        if (staged.length === 0) await new Promise((r) => setTimeout(r, 50));
+      }
+      expect(staged).toHaveLength(1);
+    } finally {
+      child.kill('SIGKILL');
+      await exited;
+    }
+    expect(await readdir(join(root, 'tmp'))).toHaveLength(1);
+    await createDirectoryBlobStore(root).init(true);
+    expect(await readdir(join(root, 'tmp'))).toEqual([]);
+    expect(await readdir(join(root, 'cd'))).toEqual([]);
+  });
+
+  it('init removes files in tmp/ an hour old whoever wrote them, and keeps younger ones of writers it cannot check', async () => {
     const root = join(dir, randomUUID());
     const fan = join(root, 'tmp');
     await mkdir(fan, { recursive: true });
-    const stale = join(fan, `.${uuidv7()}.${'ab'.repeat(32)}.0123456789ab.0123456789ab.tmp`);
-    const fresh = join(fan, `${uuidv7()}.${'ab'.repeat(32)}.ba9876543210`);
+    const stale = join(fan, `.other-host.4242.${uuidv7()}.${'ab'.repeat(32)}.0123456789ab.0123456789ab.tmp`);
+    const fresh = join(fan, `other-host.4242.${uuidv7()}.${'ab'.repeat(32)}.ba9876543210`);
     await writeFile(stale, 'partial');
     await writeFile(fresh, 'being written');
     const twoHoursAgo = new Date(Date.now() - 2 * 60 * 60 * 1000);

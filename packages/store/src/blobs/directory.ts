@@ -1,13 +1,41 @@
 import { randomBytes } from 'node:crypto';
 import { open, readdir, rename, stat, unlink } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { AtomicFile, SealpostError, makeDirectory } from '@sealpost/envelope';
 import { BLOB_NAME, type BlobStore } from './blob-store.ts';
 
 const READ_BYTES = 256 * 1024;
-/** Files in `tmp/` of a writer that died (SIGKILL, power loss) older than this are removed at `init`. */
+/** Files in `tmp/` older than this are removed at `init` whoever wrote them (a writer on another host that died). */
 const STALE_TEMP_MS = 60 * 60 * 1000;
+/** This host, as it appears in staged names (which are split at dots). */
+const HOST = hostname().replace(/[^A-Za-z0-9-]/g, '_') || 'host';
+/** The writer of a staged file: `HOST.PID.` at the start of its name (AtomicFile's temporary name adds a dot before). */
+const WRITER = /^\.?([A-Za-z0-9_-]+)\.(\d+)\./;
+/** When this process started, to tell its own files from those of an earlier process with the same pid (pid 1 in a container). */
+const STARTED_MS = Date.now() - process.uptime() * 1000;
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * True when a file in `tmp/` can no longer be completed: its writer on this host is gone (or is
+ * an earlier process with our pid), or it is an hour old. A file of a live writer is kept.
+ */
+function abandoned(file: string, mtimeMs: number, now: number): boolean {
+  if (now - mtimeMs > STALE_TEMP_MS) return true;
+  const writer = WRITER.exec(file);
+  if (!writer || writer[1] !== HOST) return false;
+  const pid = Number(writer[2]);
+  return pid === process.pid ? mtimeMs < STARTED_MS : !isAlive(pid);
+}
 /** Blobs are written in this subdirectory and renamed into place, so `init` finds leftovers without listing every blob. */
 const STAGING = 'tmp';
 
@@ -31,8 +59,8 @@ async function syncDirectory(dir: string): Promise<void> {
  * Blobs as files under `root`, in subdirectories named by the first two hex digits of the
  * digest: `ROOT/ab/ID.SHA256`. Each is written in `ROOT/tmp/` under a name of its own (mode
  * 0600), fsynced, renamed into place and its directory fsynced; a failed write removes its file,
- * and `init` removes the ones a killed process left in `tmp/` once they are an hour old (younger
- * ones may belong to a live writer). References are `dir:ab/ID.SHA256`, relative to `root`, so
+ * and `init` removes the ones a killed process left in `tmp/`: at once when it ran on this host
+ * (the staged name carries host and pid), else once they are an hour old. References are `dir:ab/ID.SHA256`, relative to `root`, so
  * the data directory can move.
  */
 export function createDirectoryBlobStore(root: string): BlobStore {
@@ -51,7 +79,7 @@ export function createDirectoryBlobStore(root: string): BlobStore {
       for (const file of await readdir(staging).catch(() => [] as string[])) {
         const path = join(staging, file);
         const info = await stat(path).catch(() => undefined);
-        if (info?.isFile() && now - info.mtimeMs > STALE_TEMP_MS) await unlink(path).catch(() => undefined);
+        if (info?.isFile() && abandoned(file, info.mtimeMs, now)) await unlink(path).catch(() => undefined);
       }
     },
     owns: (ref) => ref.startsWith('dir:'),
@@ -67,7 +95,7 @@ export function createDirectoryBlobStore(root: string): BlobStore {
         throw ioFailure(`cannot create the blob directory ${dir}`, error);
       }
       // A name of its own in tmp/: writers of the same blob at once never move each other's file.
-      const staged = join(staging, `${name}.${randomBytes(6).toString('hex')}`);
+      const staged = join(staging, `${HOST}.${process.pid}.${name}.${randomBytes(6).toString('hex')}`);
       const file = await AtomicFile.create(staged).catch((error: unknown) => {
         throw ioFailure(`cannot write a blob in ${staging}`, error);
       });
