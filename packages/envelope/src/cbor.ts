@@ -15,7 +15,7 @@ import { SealpostError, type ErrorCode } from './errors.ts';
  * (test/cbor-decoder.test.ts) checks that it reads mutated input exactly as cborg, an
  * independent decoder, followed by a re-encoding check does.
  */
-export type CborValue = number | string | Uint8Array | EncodedCbor | readonly CborValue[] | { readonly [key: string]: CborValue };
+export type CborValue = number | string | Uint8Array | EncodedCbor | ShapedMap | readonly CborValue[] | { readonly [key: string]: CborValue };
 
 /**
  * A value already in deterministic CBOR, written as it is: lets a caller encode a part that
@@ -25,6 +25,34 @@ export class EncodedCbor {
   readonly bytes: Uint8Array;
   constructor(bytes: Uint8Array) {
     this.bytes = bytes;
+  }
+}
+
+/**
+ * The fixed key set of one of the format's maps (header, manifest, proof...), sorted and encoded
+ * once: a map of this shape is then written without sorting or encoding its keys per message.
+ */
+export class MapShape<K extends string> {
+  readonly keys: readonly K[];
+  readonly encodedKeys: readonly Buffer[];
+  constructor(keys: readonly K[]) {
+    this.keys = Object.freeze([...keys].sort(compareKeys));
+    this.encodedKeys = this.keys.map((key) => encodeCanonical(key));
+  }
+
+  /** The map of this shape holding `values` (one per key), encoded exactly as the plain object would be. */
+  of(values: { readonly [P in K]: CborValue }): ShapedMap {
+    return new ShapedMap(this, values);
+  }
+}
+
+/** A map of a known {@link MapShape}. */
+export class ShapedMap {
+  readonly shape: MapShape<string>;
+  readonly values: { readonly [key: string]: CborValue };
+  constructor(shape: MapShape<string>, values: { readonly [key: string]: CborValue }) {
+    this.shape = shape;
+    this.values = values;
   }
 }
 
@@ -141,6 +169,13 @@ function write(w: Writer, value: unknown): void {
     w.bytes(2, value);
   } else if (value instanceof EncodedCbor) {
     w.raw(value.bytes);
+  } else if (value instanceof ShapedMap) {
+    const { keys, encodedKeys } = value.shape;
+    w.head(5, keys.length);
+    for (let i = 0; i < keys.length; i++) {
+      w.raw(encodedKeys[i]!);
+      write(w, value.values[keys[i]!]);
+    }
   } else if (Array.isArray(value)) {
     w.head(4, value.length);
     for (const item of value) write(w, item);

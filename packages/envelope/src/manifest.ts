@@ -1,4 +1,4 @@
-import { decodeCanonical, encodeCanonical, encodeOnce } from './cbor.ts';
+import { MapShape, decodeCanonical, encodeCanonical, encodeOnce } from './cbor.ts';
 import { needs } from './errors.ts';
 import { isSigningAlgorithm } from './algorithms.ts';
 import { expectMap, isKeyId } from './format/header.ts';
@@ -16,27 +16,29 @@ const METADATA_KEY = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 /** The latest instant a JavaScript Date holds (ECMAScript's time range): later `created` values name no time. */
 export const MAX_CREATED_MS = 8_640_000_000_000_000;
 
+// The manifest's maps, keys sorted and encoded once (metadata keys are the caller's: sorted per message).
+const MANIFEST = new MapShape(['created', 'id', 'metadata', 'payload', 'recipients', 'sender', 'version']);
+const PAYLOAD = new MapShape(['name', 'sha256', 'size', 'type']);
+const SENDER = new MapShape(['alg', 'kid']);
+const CERTIFIED_SENDER = new MapShape(['alg', 'certs', 'kid']);
+
 /** Encodes a manifest as deterministic CBOR: the exact bytes that are signed. */
 export function encodeManifest(manifest: Manifest): Uint8Array {
-  return encodeCanonical({
-    created: manifest.created.getTime(),
-    id: manifest.id,
-    metadata: manifest.metadata,
-    payload: {
-      name: manifest.payload.name,
-      sha256: manifest.payload.sha256,
-      size: manifest.payload.size,
-      type: manifest.payload.contentType,
-    },
-    // The same list (by identity) in every manifest of a sealer: encoded once.
-    recipients: encodeOnce(manifest.recipients, (list) => list),
-    sender: {
-      alg: manifest.sender.algorithm,
-      kid: manifest.sender.keyId,
-      ...(manifest.sender.certificates?.length ? { certs: manifest.sender.certificates } : {}),
-    },
-    version: MANIFEST_VERSION,
-  });
+  const { sender, payload } = manifest;
+  return encodeCanonical(
+    MANIFEST.of({
+      created: manifest.created.getTime(),
+      id: manifest.id,
+      metadata: manifest.metadata,
+      payload: PAYLOAD.of({ name: payload.name, sha256: payload.sha256, size: payload.size, type: payload.contentType }),
+      // The same list (by identity) in every manifest of a sealer: encoded once.
+      recipients: encodeOnce(manifest.recipients, (list) => list),
+      sender: sender.certificates?.length
+        ? CERTIFIED_SENDER.of({ alg: sender.algorithm, certs: sender.certificates, kid: sender.keyId })
+        : SENDER.of({ alg: sender.algorithm, kid: sender.keyId }),
+      version: MANIFEST_VERSION,
+    }),
+  );
 }
 
 /** True when `type` is an acceptable content type (printable ASCII, 1 to 255 characters). */

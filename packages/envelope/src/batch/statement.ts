@@ -1,4 +1,4 @@
-import { decodeCanonical, encodeCanonical } from '../cbor.ts';
+import { MapShape, decodeCanonical, encodeCanonical } from '../cbor.ts';
 import { needs } from '../errors.ts';
 import { isSigningAlgorithm } from '../algorithms.ts';
 import { expectMap, isKeyId } from '../format/header.ts';
@@ -59,9 +59,12 @@ export function decodeStatement(bytes: Uint8Array): BatchStatement {
   return { root, count: count as number, created: created as number, sender: { keyId: s.kid, algorithm: s.alg } };
 }
 
+// The proof map's keys, sorted and encoded once: a proof is encoded for every message of a batch.
+const PROOF = new MapShape(['index', 'path']);
+
 /** Encodes a proof as deterministic CBOR (`proof.cbor`). */
 export function encodeProof(proof: InclusionProof): Buffer {
-  return encodeCanonical({ path: [...proof.path], index: proof.index });
+  return encodeCanonical(PROOF.of({ index: proof.index, path: proof.path }));
 }
 
 /** Decodes `proof.cbor` strictly: an index and at most 32 hashes of 32 bytes [BATCH_INVALID, FORMAT_NONCANONICAL]. */

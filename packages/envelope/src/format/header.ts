@@ -1,5 +1,5 @@
 import { hash } from 'node:crypto';
-import { decodeCanonical, encodeCanonical, encodeOnce } from '../cbor.ts';
+import { MapShape, decodeCanonical, encodeCanonical, encodeOnce } from '../cbor.ts';
 import { SealpostError, needs, type ErrorCode } from '../errors.ts';
 import { isWrappingAlgorithm, WRAPPING_ALGORITHMS } from '../algorithms.ts';
 import type { WrappingAlgorithm } from '../keys/types.ts';
@@ -58,16 +58,21 @@ export function isValidFrameSize(size: number): boolean {
   return Number.isInteger(size) && size >= MIN_FRAME_SIZE && size <= MAX_FRAME_SIZE && (size & (size - 1)) === 0;
 }
 
+// The header map's keys, sorted and encoded once.
+const HEADER = new MapShape(['commitment', 'compression', 'frameSize', 'recipients', 'salt']);
+
 /** Encodes prefix and header; returns the bytes and their hash. */
 export function encodeHeader(header: EnvelopeHeader): { bytes: Buffer; hash: Buffer } {
-  const cbor = encodeCanonical({
-    compression: header.compression,
-    commitment: header.commitment,
-    frameSize: header.frameSize,
-    // A reused data key brings the same recipient list to every message it seals: encoded once.
-    recipients: encodeOnce(header.recipients, (list) => list.map((r) => ({ alg: r.algorithm, key: r.wrappedKey, kid: r.keyId }))),
-    salt: header.salt,
-  });
+  const cbor = encodeCanonical(
+    HEADER.of({
+      compression: header.compression,
+      commitment: header.commitment,
+      frameSize: header.frameSize,
+      // A reused data key brings the same recipient list to every message it seals: encoded once.
+      recipients: encodeOnce(header.recipients, (list) => list.map((r) => ({ alg: r.algorithm, key: r.wrappedKey, kid: r.keyId }))),
+      salt: header.salt,
+    }),
+  );
   const bytes = Buffer.allocUnsafe(PREFIX_BYTES + cbor.length);
   MAGIC.copy(bytes, 0);
   bytes[MAGIC.length] = VERSION;
