@@ -29,8 +29,8 @@ export interface SenderOptions {
    */
   readonly batchSigning?: BatchSigningOptions | boolean;
   /**
-   * Messages sealed at once by `sendMany` (1 to 65,536). With batch signing, up to three groups of
-   * this many are in flight: two being signed while the next is sealed.
+   * Messages sealed at once by `sendMany` (1 to 65,536). With batch signing, up to four groups of
+   * this many are in flight: three being signed while the next is sealed.
    * @defaultValue 16, or `batchSigning.maxMessages` (256) when batching
    */
   readonly concurrency?: number;
@@ -72,7 +72,7 @@ export interface Sender {
 const BATCHES_IN_FLIGHT = 2;
 // With batch signing, groups of `concurrency` seals whose signing batch may be in flight at once:
 // a KMS round trip (a few ms, more on a busy host) then overlaps the sealing of the next groups.
-const SIGNING_GROUPS_IN_FLIGHT = 3;
+const SIGNING_GROUPS_IN_FLIGHT = 4;
 
 /**
  * Creates a sender.
@@ -186,7 +186,7 @@ export function createSender(options: SenderOptions): Sender {
             (error: unknown) => void (results[at] = { error: asError(error) }),
           ),
         );
-        // Backpressure: at most `concurrency` seals in flight (three groups with batch signing) before the batches go out.
+        // Backpressure: at most `concurrency` seals in flight (four groups with batch signing) before the batches go out.
         if (pending.length >= concurrency) {
           // Nothing more joins these seals' signing batch until they finish: sign it now.
           sealer.flush();
