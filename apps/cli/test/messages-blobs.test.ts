@@ -1,13 +1,15 @@
 import { execFile } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { mkdtemp, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CreateBucketCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { generateLocalKeyPair } from '@sealpost/envelope';
 import { openStore } from '@sealpost/store';
+import { startSqsEmulator } from '../../../test/support/sqs-emulator.ts';
 
 const CLI = resolve(import.meta.dirname, '../src/main.ts');
 const STORE_SEALED_FILE = resolve(import.meta.dirname, 'support/store-sealed-file.ts');
@@ -21,15 +23,15 @@ interface Run {
   stderr: string;
 }
 
-function node(args: string[]): Promise<Run> {
+function node(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<Run> {
   return new Promise((done) => {
-    execFile(process.execPath, args, { cwd: dir, encoding: 'buffer', maxBuffer: 256 * MiB }, (error, stdout, stderr) => {
+    execFile(process.execPath, args, { cwd: dir, env, encoding: 'buffer', maxBuffer: 256 * MiB }, (error, stdout, stderr) => {
       done({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr: stderr.toString() });
     });
   });
 }
 
-const sealpost = (args: string[]) => node([CLI, ...args]);
+const sealpost = (args: string[], env?: NodeJS.ProcessEnv) => node([CLI, ...args], env);
 
 /** Runs the CLI and returns its peak resident set in bytes beside the run. */
 async function sealpostMeasured(args: string[]): Promise<Run & { maxRss: number }> {
@@ -43,8 +45,8 @@ function measured<T extends Run>(run: T): T & { maxRss: number } {
 }
 
 /** Seals, stream-opens and stores `payloadPath` with putFile in a child process; its id and peak RSS. */
-async function storeSealedFile(store: string, payloadPath: string): Promise<{ id: string; result: string; maxRss: number }> {
-  const run = measured(await node([...MEASURE_MEMORY, STORE_SEALED_FILE, store, 'sender.pem', 'receiver.pub.pem', 'receiver.pem', 'sender.pub.pem', payloadPath]));
+async function storeSealedFile(store: string, payloadPath: string, env?: NodeJS.ProcessEnv): Promise<{ id: string; result: string; maxRss: number }> {
+  const run = measured(await node([...MEASURE_MEMORY, STORE_SEALED_FILE, store, 'sender.pem', 'receiver.pub.pem', 'receiver.pem', 'sender.pub.pem', payloadPath], env));
   expect(run.code, run.stderr).toBe(0);
   return { ...(JSON.parse(run.stdout.toString()) as { id: string; result: string }), maxRss: run.maxRss };
 }
@@ -129,6 +131,32 @@ describe('sealpost messages with payloads kept in blobs', () => {
     expect(moved.code, moved.stderr).toBe(0);
     expect((await readFile(join(dir, 'moved.bin'))).equals(payload)).toBe(true);
     await rename(join(dir, 'moved-blobs'), join(dir, 'data/blobs'));
+  }, 240_000);
+
+  it('a payload kept in S3 is read back by the CLI from the reference in the row, with the standard AWS configuration', async () => {
+    const emulator = await startSqsEmulator();
+    const bucket = `blobs-${randomUUID()}`;
+    const env = { ...process.env, AWS_ENDPOINT_URL_S3: emulator.address, AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 't', AWS_SECRET_ACCESS_KEY: 't' };
+    const s3 = new S3Client({ endpoint: emulator.address, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 't', secretAccessKey: 't' } });
+    try {
+      await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+      const payload = randomBytes(2 * MiB + 5);
+      await writeFile(join(dir, 's3.bin'), payload);
+      const store = 'sqlite:s3data/messages.db';
+      const { id } = await storeSealedFile(store, 's3.bin', { ...env, SEALPOST_BLOB_STORE: `s3://${bucket}/in/` });
+      const { Contents } = await s3.send(new ListObjectsV2Command({ Bucket: bucket }));
+      expect(Contents?.map((o) => o.Size)).toEqual([payload.length]);
+      const shown = await sealpost(['messages', 'show', id, '--store', store, '--json'], env);
+      expect(JSON.parse(shown.stdout.toString())).toMatchObject({ payloadRef: `s3://${bucket}/${Contents![0]!.Key}` });
+      const exported = await sealpost(['messages', 'export', id, '--store', store, '--out', 's3.out'], env);
+      expect(exported.code, exported.stderr).toBe(0);
+      expect((await readFile(join(dir, 's3.out'))).equals(payload)).toBe(true);
+      const verified = await sealpost(['messages', 'verify', id, '--store', store, '--trust', 'sender.pub.pem', '--json'], env);
+      expect(verified.code, verified.stderr).toBe(0);
+    } finally {
+      s3.destroy();
+      await emulator.stop();
+    }
   }, 240_000);
 
   it('a 64 MiB payload is stored with putFile and exported and verified by the CLI in bounded memory', async () => {
