@@ -57,33 +57,28 @@ export function withBlobs(rows: RowStore, options: BlobOptions = {}): MessageSto
     if (row && row.payloadRef !== ref) await blobs.remove(ref).catch(() => undefined);
   };
 
-  const toBlob = async (blobs: BlobStore, m: StoredMessageFields, source: Readable): Promise<PutResult> => {
-    let stored;
-    try {
-      stored = await rows.existing(m.id);
-    } catch (error) {
-      source.destroy();
-      throw error;
-    }
-    if (stored) {
-      source.destroy();
-      return settle(stored, m);
-    }
-    // The name is derived from the digest, so the bytes are checked before they take the name.
+  /** Streams `source` into a blob, checked against the digest on the way (the name is derived from it). */
+  const streamInto = (blobs: BlobStore, m: StoredMessageFields, source: Readable) => async () => {
     const verifier = verifyingStream({ sha256: m.payloadSha256, code: 'PAYLOAD_MISMATCH', what: `the payload of message ${m.id}` });
     source.on('error', (error) => verifier.destroy(error));
     verifier.on('close', () => source.destroy());
     source.pipe(verifier);
-    let ref: string;
     try {
-      ref = await blobs.write(blobName(m.id, m.payloadSha256), verifier);
+      return { ref: await blobs.write(blobName(m.id, m.payloadSha256), verifier), size: verifier.bytes() };
     } finally {
-      // Whether written or failed, the source is done with (this also closes a file that was never read).
+      // Whether written or failed, the source is done with.
       verifier.destroy();
     }
+  };
+
+  /** Stores `m` with its payload in a blob that `write` writes, unless its id is stored already. */
+  const toBlob = async (blobs: BlobStore, m: StoredMessageFields, write: () => Promise<{ ref: string; size: number }>): Promise<PutResult> => {
+    const stored = await rows.existing(m.id);
+    if (stored) return settle(stored, m);
+    const { ref, size } = await write();
     let result: PutResult;
     try {
-      result = await rows.insert({ ...m, payload: EMPTY, size: verifier.bytes(), payloadRef: ref });
+      result = await rows.insert({ ...m, payload: EMPTY, size, payloadRef: ref });
     } catch (error) {
       await dropUnlessReferenced(blobs, m.id, ref);
       throw error;
@@ -115,11 +110,17 @@ export function withBlobs(rows: RowStore, options: BlobOptions = {}): MessageSto
     async put(m: StoredMessage) {
       if (!blobs || m.payload.length <= inlineMax) return rows.insert({ ...m, size: m.payload.length });
       const { payload, ...fields } = m;
-      return toBlob(blobs, fields, Readable.from([Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength)]));
+      return toBlob(blobs, fields, streamInto(blobs, fields, Readable.from([Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength)])));
     },
     async putFile(m: StoredMessageFields, payloadPath: string) {
       const input = await openInputFile(payloadPath);
-      if (blobs && input.size > inlineMax) return toBlob(blobs, m, input.stream);
+      if (blobs && input.size > inlineMax) {
+        // A blob location that copies files itself (a directory) gets the path; others the stream, opened only when needed.
+        input.stream.destroy();
+        const { writeFile } = blobs;
+        if (writeFile) return toBlob(blobs, m, () => writeFile.call(blobs, blobName(m.id, m.payloadSha256), payloadPath, m.payloadSha256));
+        return toBlob(blobs, m, async () => streamInto(blobs, m, (await openInputFile(payloadPath)).stream)());
+      }
       if (rows.maxRowPayloadBytes !== undefined && input.size > rows.maxRowPayloadBytes) {
         input.stream.destroy();
         throw new SealpostError('LIMIT_EXCEEDED', `message ${m.id} has a ${input.size}-byte payload; a row of this store holds at most ${rows.maxRowPayloadBytes} bytes and no blob location is configured`);

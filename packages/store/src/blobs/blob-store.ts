@@ -20,6 +20,12 @@ export interface BlobStore {
    * under `name` that was not there before (partial bytes are discarded) and the failure rejects.
    */
   write(name: string, source: Readable): Promise<PayloadRef>;
+  /**
+   * Optional: copies the local file `path` in as the blob `name` without passing its bytes
+   * through JavaScript, and checks the copy against `sha256` (`PAYLOAD_MISMATCH`, permanent,
+   * nothing kept). Same durability as {@link BlobStore.write}. `putFile` prefers it.
+   */
+  writeFile?(name: string, path: string, sha256: Uint8Array): Promise<{ readonly ref: PayloadRef; readonly size: number }>;
   /** Opens a blob for reading; a missing blob rejects with `STORE_CORRUPT`. */
   read(ref: PayloadRef): Promise<Readable>;
   /** Removes a blob; a missing one is not an error. */
