@@ -40,41 +40,37 @@ function median(values: number[]): number {
   return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
 
-/**
- * CPU microseconds per call of a synchronous step: median of `plan.reps` repetitions of about
- * `plan.repMs` of this process's CPU time each (after a warm-up). CPU time, not wall time: on a
- * shared machine another process's burst stretches the wall clock of whatever runs, but not the
- * CPU time a step takes, so the steps add up.
- */
-export function cpuUs(op: () => unknown, plan: Plan): number {
-  const reps: number[] = [];
-  for (let rep = 0; rep <= plan.reps; rep++) {
-    let done = 0;
-    const started = cpuMs();
-    const until = started + plan.repMs / 4;
-    while (cpuMs() < until) {
-      for (let i = 0; i < 32; i++) op();
-      done += 32;
-    }
-    if (rep > 0) reps.push(((cpuMs() - started) * 1000) / done);
-  }
-  return median(reps);
+/** A step to time: synchronous, or awaited one call at a time. */
+interface Probe {
+  readonly name: string;
+  readonly run: () => unknown;
 }
 
-/** {@link cpuUs} of an asynchronous step, awaited one at a time. */
-export async function cpuUsAsync(op: () => Promise<unknown>, plan: Plan): Promise<number> {
-  const reps: number[] = [];
+/**
+ * CPU microseconds per call of each probe, measured in turns: every repetition runs each probe
+ * for about a quarter of `plan.repMs` of this process's CPU time, and each probe's figure is the
+ * median of its repetitions (after a warm-up turn). CPU time rather than wall time, and in turns,
+ * because on a shared machine another process's burst stretches the wall clock of whatever runs,
+ * and lands on every probe alike rather than on one.
+ */
+async function cpuUsInTurns(probes: readonly Probe[], plan: Plan): Promise<Map<string, number>> {
+  const reps = new Map<string, number[]>(probes.map((p) => [p.name, []]));
   for (let rep = 0; rep <= plan.reps; rep++) {
-    let done = 0;
-    const started = cpuMs();
-    const until = started + plan.repMs / 4;
-    while (cpuMs() < until) {
-      for (let i = 0; i < 32; i++) await op();
-      done += 32;
+    for (const probe of probes) {
+      let done = 0;
+      const started = cpuMs();
+      const until = started + plan.repMs / 4;
+      while (cpuMs() < until) {
+        for (let i = 0; i < 32; i++) {
+          const result = probe.run();
+          if (result instanceof Promise) await result;
+        }
+        done += 32;
+      }
+      if (rep > 0) reps.get(probe.name)!.push(((cpuMs() - started) * 1000) / done);
     }
-    if (rep > 0) reps.push(((cpuMs() - started) * 1000) / done);
   }
-  return median(reps);
+  return new Map([...reps].map(([name, values]) => [name, median(values)]));
 }
 
 /** One step and its CPU cost per message, in µs. */
@@ -126,29 +122,29 @@ export async function batchBreakdown(plan: Plan, recipient: LocalKeyPair, p256: 
     held.root(leafHash(p.manifest), proof.index, proof.path);
   }
   const sha256 = (data: Uint8Array) => Buffer.from(hash('sha256', data, 'base64'), 'base64');
-  const open: Step[] = [
-    ['open: header (strict CBOR, SHA-256 for the AAD)', cpuUs(() => parseHeader(envelope, DEFAULT_LIMITS), plan)],
-    ['open: data key from the receiver cache (SHA-256 of the wrapped key, lookup)', await cpuUsAsync(() => unwrapper.unwrapKey(wrapped), plan)],
-    ['open: HKDF content key, key commitment check', cpuUs(() => timingSafeEqual(deriveMessageKeys(dataKey, parsed.header.salt).commitment, parsed.header.commitment), plan)],
-    ['open: AES-256-GCM, one frame', cpuUs(() => decryptFrameParts(ciphertext, contentKey, parsed.hash, parsed.header.frameSize, 1 << 20), plan)],
-    ['open: tar bundle (strict, five entries)', cpuUs(() => parseBundle(bundle!, DEFAULT_LIMITS), plan)],
-    ['open: SHA-256 of the payload', cpuUs(() => sha256(parts.payload), plan)],
-    ['open: manifest (strict CBOR, checks)', cpuUs(() => decodeManifest(parts.manifest, DEFAULT_LIMITS), plan)],
-    ['open: statement cache lookup (SHA-256 of signature and statement)', cpuUs(() => cache.lookup(trusted, batch.statement, parts.signature), plan)],
-    [
-      'open: proof (strict CBOR), leaf hash, root from the proof reusing the batch\'s known nodes',
-      cpuUs(() => {
+  const openProbes: Probe[] = [
+    { name: 'open: header (strict CBOR, SHA-256 for the AAD)', run: () => parseHeader(envelope, DEFAULT_LIMITS) },
+    { name: 'open: data key from the receiver cache (SHA-256 of the wrapped key, lookup)', run: () => unwrapper.unwrapKey(wrapped) },
+    { name: 'open: HKDF content key, key commitment check', run: () => timingSafeEqual(deriveMessageKeys(dataKey, parsed.header.salt).commitment, parsed.header.commitment) },
+    { name: 'open: AES-256-GCM, one frame', run: () => decryptFrameParts(ciphertext, contentKey, parsed.hash, parsed.header.frameSize, 1 << 20) },
+    { name: 'open: tar bundle (strict, five entries)', run: () => parseBundle(bundle!, DEFAULT_LIMITS) },
+    { name: 'open: SHA-256 of the payload', run: () => sha256(parts.payload) },
+    { name: 'open: manifest (strict CBOR, checks)', run: () => decodeManifest(parts.manifest, DEFAULT_LIMITS) },
+    { name: 'open: statement cache lookup (SHA-256 of signature and statement)', run: () => cache.lookup(trusted, batch.statement, parts.signature) },
+    {
+      name: "open: proof (strict CBOR), leaf hash, root from the proof reusing the batch's known nodes",
+      run: () => {
         const proof = decodeProof(batch.proof);
         return held.root(leafHash(parts.manifest), proof.index, proof.path);
-      }, plan),
-    ],
+      },
+    },
   ];
 
   // A whole open, one at a time, from the same warm caches.
   const opener = createOpener({ keys: createLocalKeyUnwrapper(recipient.privateKeyPem), trust: createTrustStore([trusted]) });
   for (const s of sealed) await opener.open(s.envelope);
   let next = 0;
-  const openWholeUs = await cpuUsAsync(() => opener.open(sealed[next++ % sealed.length]!.envelope), plan);
+  const whole: Probe = { name: 'whole open', run: () => opener.open(sealed[next++ % sealed.length]!.envelope) };
 
   // The seal path's steps, on the same shapes of values.
   const recipients = Object.freeze([{ keyId: wrapper.keyId, algorithm: wrapper.algorithm, wrappedKey: wrapped }]);
@@ -170,19 +166,28 @@ export async function batchBreakdown(plan: Plan, recipient: LocalKeyPair, p256: 
   const tree = buildTree(leaves);
   const evidence = { signature: parts.signature, batch: { statement: batch.statement, proof: batch.proof } };
   const bundleOut = bundleParts({ payloadName: 'm77.json', payload, manifest: manifestBytes, ...evidence }, Math.floor(created / 1000));
-  const seal: Step[] = [
-    [
-      'seal: options check, id, SHA-256 of the payload, manifest (deterministic CBOR)',
-      cpuUs(() => {
+  let calls = 0;
+  const sealProbes: Probe[] = [
+    {
+      name: 'seal: options check, id, SHA-256 of the payload, manifest (deterministic CBOR)',
+      run: () => {
         checkMessageOptions({ name: 'm77.json', contentType: 'application/json' });
         return encodeManifest({ ...manifest, id: uuidv7(created), payload: { ...manifest.payload, sha256: sha256(payload) } });
-      }, plan),
-    ],
-    ['seal: salt, HKDF content key and commitment', cpuUs(() => deriveMessageKeys(dataKey, randomPoolBytes(32)), plan)],
-    ['seal: header (CBOR, SHA-256 for the AAD)', cpuUs(() => encodeHeader({ recipients, salt, commitment, frameSize: 65536, compression: 'none' }), plan)],
-    ['seal: leaf hash, 1/256 of the tree, proof (CBOR)', cpuUs(() => leafHash(manifestBytes), plan) + cpuUs(() => buildTree(leaves), plan) / 256 + cpuUs(() => encodeProof({ index: 77, path: tree.paths[77]! }), plan)],
-    ['seal: tar bundle (five entries)', cpuUs(() => bundleParts({ payloadName: 'm77.json', payload, manifest: manifestBytes, ...evidence }, Math.floor(created / 1000)), plan)],
-    ['seal: AES-256-GCM, one frame, envelope bytes', cpuUs(() => Buffer.concat([header.bytes, ...encryptFrames(bundleOut, contentKey, header.hash, 65536)]), plan)],
+      },
+    },
+    { name: 'seal: salt, HKDF content key and commitment', run: () => deriveMessageKeys(dataKey, randomPoolBytes(32)) },
+    { name: 'seal: header (CBOR, SHA-256 for the AAD)', run: () => encodeHeader({ recipients, salt, commitment, frameSize: 65536, compression: 'none' }) },
+    {
+      name: 'seal: leaf hash, 1/256 of the tree, proof (CBOR)',
+      run: () => {
+        // Every 256th call builds the tree of a batch: its share per message.
+        if (++calls % 256 === 0) buildTree(leaves);
+        leafHash(manifestBytes);
+        return encodeProof({ index: 77, path: tree.paths[77]! });
+      },
+    },
+    { name: 'seal: tar bundle (five entries)', run: () => bundleParts({ payloadName: 'm77.json', payload, manifest: manifestBytes, ...evidence }, Math.floor(created / 1000)) },
+    { name: 'seal: AES-256-GCM, one frame, envelope bytes', run: () => Buffer.concat([header.bytes, ...encryptFrames(bundleOut, contentKey, header.hash, 65536)]) },
   ];
 
   const data = Buffer.alloc(400, 1);
@@ -191,11 +196,18 @@ export async function batchBreakdown(plan: Plan, recipient: LocalKeyPair, p256: 
   const sig256 = sign('sha256', data, p256.privateKeyPem);
   const sig521 = sign('sha512', data, p521.privateKeyPem);
   const privateP256 = createPrivateKey(p256.privateKeyPem);
+  const yardsticks: Probe[] = [
+    { name: 'verify p256', run: () => verify('sha256', data, key256, sig256) },
+    { name: 'verify p521', run: () => verify('sha512', data, key521, sig521) },
+    { name: 'sign p256', run: () => sign('sha256', data, privateP256) },
+  ];
+  const us = await cpuUsInTurns([...sealProbes, ...openProbes, whole, ...yardsticks], plan);
+  const steps = (probes: readonly Probe[]): Step[] => probes.map((p) => [p.name, us.get(p.name)!]);
   return {
-    seal,
-    open,
-    openWholeUs,
-    verifyUs: { p256: cpuUs(() => verify('sha256', data, key256, sig256), plan), p521: cpuUs(() => verify('sha512', data, key521, sig521), plan) },
-    signP256Us: cpuUs(() => sign('sha256', data, privateP256), plan),
+    seal: steps(sealProbes),
+    open: steps(openProbes),
+    openWholeUs: us.get('whole open')!,
+    verifyUs: { p256: us.get('verify p256')!, p521: us.get('verify p521')! },
+    signP256Us: us.get('sign p256')!,
   };
 }

@@ -40,6 +40,8 @@ const BULLMQ_CONCURRENCY = 8;
 
 /** Results the targets need. */
 export interface BatchResults {
+  /** The KMS emulator's ECC request-rate quota: the most per-message signing could ever send per second. */
+  readonly quota: number;
   readonly sendPerMessage: number;
   readonly sendBatch: number;
   /** The sender process's CPU time per message sent with batch signing, in µs. */
@@ -249,6 +251,7 @@ export async function batchSection(plan: Plan, quick: boolean): Promise<{ rows: 
     return {
       rows,
       results: {
+        quota: ECC_QUOTA,
         sendPerMessage: perMessage.rate,
         sendBatch: batch.rate,
         sendBatchCpuUs: batch.cpuUsPerMessage,

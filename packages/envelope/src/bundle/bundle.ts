@@ -1,4 +1,4 @@
-import { needs } from '../errors.ts';
+import { SealpostError, needs } from '../errors.ts';
 import type { Limits } from '../limits.ts';
 import { MAX_PROOF_BYTES, MAX_STATEMENT_BYTES } from '../batch/statement.ts';
 import { BLOCK, entryBytes, isZero, readHeader, writeHeader } from './ustar.ts';
@@ -157,7 +157,8 @@ export class BundleLayout {
       needs(name === expected, 'BUNDLE_INVALID', `bundle entry ${index + 1} must be ${expected}`);
     }
     const max = index === 0 ? limits.maxPayloadBytes : index === 1 ? limits.maxManifestBytes : index < this.required ? MAX_ENTRY_BYTES[name]! : MAX_CERTIFICATE_BYTES;
-    needs(size <= max, 'LIMIT_EXCEEDED', `bundle entry ${JSON.stringify(name)} of ${size} bytes exceeds its limit (${max})`);
+    // The message is built only on failure: this check runs for every entry of every message.
+    if (!(size <= max)) throw new SealpostError('LIMIT_EXCEEDED', `bundle entry ${JSON.stringify(name)} of ${size} bytes exceeds its limit (${max})`);
   }
 
   /** The evidence from the bytes of the required entries after the manifest, in order. */

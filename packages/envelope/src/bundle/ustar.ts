@@ -83,10 +83,10 @@ export interface EntryHeader {
   readonly mtimeSeconds: number;
 }
 
-/** The value of the 11 octal digits at `offset`, or -1 unless all 11 are octal digits. */
-function readOctal(block: Uint8Array, offset: number): number {
+/** The value of the `digits` octal digits at `offset`, or -1 unless all of them are octal digits. */
+function readOctal(block: Uint8Array, offset: number, digits = 11): number {
   let value = 0;
-  for (let i = offset; i < offset + 11; i++) {
+  for (let i = offset; i < offset + digits; i++) {
     const digit = block[i]! - 0x30;
     if (digit < 0 || digit > 7) return -1;
     value = value * 8 + digit;
@@ -117,12 +117,13 @@ export function readHeader(block: Uint8Array): EntryHeader {
   // template's fixed fields, both numbers NUL-terminated, and the checksum over all of it.
   const checksum = TEMPLATE_SUM + sum(bytes, 0, nameBytes) + sum(bytes, 124, 135) + sum(bytes, 136, 147);
   const exact =
-    isUtf8(bytes.subarray(0, nameBytes)) &&
-    isZero(bytes.subarray(nameBytes, MAX_NAME_BYTES)) &&
+    (isAscii(bytes, nameBytes) || isUtf8(bytes.subarray(0, nameBytes))) &&
+    ZERO_BLOCK.compare(bytes, nameBytes, MAX_NAME_BYTES, 0, MAX_NAME_BYTES - nameBytes) === 0 &&
     likeTemplate(bytes, MAX_NAME_BYTES, 124) &&
     bytes[135] === 0 &&
     bytes[147] === 0 &&
-    bytes.toString('latin1', 148, 154) === checksum.toString(8).padStart(6, '0') &&
+    // Six octal digits, zero-padded: the checksum (at most 512 x 255) always fits them.
+    readOctal(bytes, 148, 6) === checksum &&
     bytes[154] === 0 &&
     bytes[155] === 0x20 &&
     likeTemplate(bytes, 156, BLOCK);
@@ -132,13 +133,19 @@ export function readHeader(block: Uint8Array): EntryHeader {
   return { name, size, mtimeSeconds };
 }
 
-const ZEROS = new Uint8Array(BLOCK);
+const ZERO_BLOCK = Buffer.alloc(BLOCK);
 
-/** True when every byte of `bytes` is zero (compared a block at a time, natively). */
+/** True when the first `length` bytes of `bytes` are ASCII (then valid UTF-8 without more ado). */
+function isAscii(bytes: Uint8Array, length: number): boolean {
+  for (let i = 0; i < length; i++) if (bytes[i]! >= 0x80) return false;
+  return true;
+}
+
+/** True when every byte of `bytes` is zero (compared a block at a time, natively, without views). */
 export function isZero(bytes: Uint8Array): boolean {
   for (let offset = 0; offset < bytes.length; offset += BLOCK) {
     const n = Math.min(BLOCK, bytes.length - offset);
-    if (Buffer.compare(bytes.subarray(offset, offset + n), ZEROS.subarray(0, n)) !== 0) return false;
+    if (ZERO_BLOCK.compare(bytes, offset, offset + n, 0, n) !== 0) return false;
   }
   return true;
 }
