@@ -193,7 +193,7 @@ export async function batchSection(plan: Plan, quick: boolean): Promise<{ rows: 
       { section, name: 'send, KMS P-256 key, one Sign per message: KMS Sign calls per message', value: one(perMessageCallsPerMessage), unit: 'calls/msg', note: `throttled attempts included: ${JSON.stringify(perMessageCalls)}` },
       { section, name: 'send, KMS P-256 key, batch signing: throughput', value: one(batch.rate), unit: 'msg/s', note: `${batchCount} messages, groups of ${BATCH.maxMessages} (up to four in flight), ${batch.failed} failed; ${transportNote}` },
       { section, name: 'send, KMS P-256 key, batch signing: sender CPU time per message', value: one(batch.cpuUsPerMessage), unit: 'µs', note: 'every thread of the sending process over the run (sealing, signing share, SDK, GC); the KMS emulator runs in its own process' },
-      { section, name: 'send, KMS P-256 key, batch signing: KMS Sign calls per message', value: one(batchCallsPerMessage), unit: 'calls/msg', note: JSON.stringify(batchCalls) },
+      { section, name: 'send, KMS P-256 key, batch signing: KMS Sign calls per message', value: one(batchCallsPerMessage), unit: 'calls/msg', note: `${batchCallsPerMessage.toFixed(4)} exactly: ${JSON.stringify(batchCalls)}` },
       { section, name: 'send: batch signing vs one Sign per message', value: one(batch.rate / perMessage.rate), unit: 'x', note: 'both rows do the same work (data-key reuse, same payloads and transport) but for the signing' },
     );
 
