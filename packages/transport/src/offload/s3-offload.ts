@@ -55,8 +55,8 @@ const s3Failure = (what: string, pointer: { bucket: string; key: string }) => (c
  */
 export function createS3Offload(options: S3OffloadOptions): S3Offload {
   const client = options.client ?? s3ClientFromEnvironment();
-  const partSize = options.partSize ?? 8 * 1024 * 1024;
-  const queueSize = options.queueSize ?? 4;
+  const partSize = options.partSize ?? 5 * 1024 * 1024;
+  const queueSize = options.queueSize ?? 2;
   if (!Number.isInteger(partSize) || partSize < 5 * 1024 * 1024) throw new SealpostError('CONFIG_INVALID', 'partSize must be at least 5 MiB (S3 multipart minimum)');
   if (!Number.isInteger(queueSize) || queueSize < 1 || queueSize > 64) throw new SealpostError('CONFIG_INVALID', 'queueSize must be between 1 and 64');
   const { bucket, prefix } = options.location;
@@ -79,9 +79,12 @@ export function createS3Offload(options: S3OffloadOptions): S3Offload {
           throw error;
         }
       }
+      const body = Readable.from(counted(), { objectMode: false });
+      // A failed upload destroys the body; its error is upload.done()'s (or the source's) to report.
+      body.on('error', () => undefined);
       const upload = new Upload({
         client,
-        params: { Bucket: bucket, Key: key, Body: Readable.from(counted(), { objectMode: false }), ContentType: 'application/vnd.sealpost.envelope' },
+        params: { Bucket: bucket, Key: key, Body: body, ContentType: 'application/vnd.sealpost.envelope' },
         partSize,
         queueSize,
         leavePartsOnError: false,
