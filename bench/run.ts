@@ -18,12 +18,31 @@ import { queueSection } from './sections/queue.ts';
 import { batchSection } from './sections/batch.ts';
 import { batchMarkdown, batchTargets, updateBatchSection } from './lib/batch-report.ts';
 import { workersReading, workersSection } from './sections/workers.ts';
+import { offloadSection, type OffloadResults } from './sections/offload.ts';
 
 const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, only: { type: 'string' } } });
 const quick = values.quick;
 const plan: Plan = quick ? { repMs: 40, reps: 2 } : { repMs: 1000, reps: 5 };
 const root = resolve(import.meta.dirname, '..');
 const log = (line: string) => process.stderr.write(`${line}\n`);
+
+/** The offload row (section 7) as a target: what Sealpost adds beside raw S3 put + get. */
+function offloadTargets(offload: OffloadResults): Target[] {
+  const ratio = offload.sealpostMBps / offload.rawMBps;
+  return [{ name: `${offload.size / 2 ** 20} MiB through SQS + S3 into the store vs raw S3 put + get (proposed)`, goal: '>= 0.5x', ratio, met: ratio >= 0.5, detail: `${offload.sealpostMBps.toFixed(0)} vs ${offload.rawMBps.toFixed(0)} MB/s, same emulator, runs alternated` }];
+}
+
+if (values.only === 'offload') {
+  log('7 large messages offloaded to S3 (only this section)');
+  const { rows: offloadRows, results } = await offloadSection(quick);
+  const markdown = [`Section 7 alone: \`pnpm bench${quick ? ' --quick' : ''} --only offload\`.`, '', targetTable(offloadTargets(results)), table(offloadRows), ''].join('\n');
+  console.log(markdown);
+  const out = join(root, `bench/out/offload${quick ? '-quick' : ''}.md`);
+  mkdirSync(resolve(out, '..'), { recursive: true });
+  writeFileSync(out, markdown);
+  log(`wrote ${out}`);
+  process.exit(0);
+}
 
 if (values.only === 'workers') {
   log('4b workers on one BullMQ queue (only this section)');
@@ -38,7 +57,7 @@ if (values.only === 'workers') {
 }
 
 if (values.only !== undefined) {
-  if (values.only !== 'batch') throw new Error(`--only takes one section name: batch or workers (got ${values.only})`);
+  if (values.only !== 'batch') throw new Error(`--only takes one section name: batch, workers or offload (got ${values.only})`);
   log('6 batch signing (only this section)');
   const { rows: batchRows, results } = await batchSection(plan, quick);
   const section = batchMarkdown(batchRows, results);
@@ -60,28 +79,30 @@ if (values.only !== undefined) {
 }
 
 const rows: Row[] = [];
-log('1/6 machine limits');
+log('1/7 machine limits');
 const { rows: machineRows, baseline } = await machineSection(plan, quick);
 rows.push(...machineRows);
-log('2/6 1 KiB messages beside the peers');
+log('2/7 1 KiB messages beside the peers');
 const { rows: messageRows, results: messages } = await messagesSection(plan);
 rows.push(...messageRows);
 const { rows: breakdownRows, breakdown } = await breakdownSection(plan);
 rows.push(...breakdownRows);
-log('3/6 large payloads');
+log('3/7 large payloads');
 const { rows: largeRows, results: large } = await largeSection(quick);
 rows.push(...largeRows);
-log('4/6 through the queue');
+log('4/7 through the queue');
 const { rows: queueRows, results: queue } = await queueSection(quick);
 rows.push(...queueRows);
-log('4b/6 workers on one BullMQ queue');
+log('4b/7 workers on one BullMQ queue');
 const { rows: workerRows, results: workers } = await workersSection(quick);
 rows.push(...workerRows);
-log('5/6 KMS cost');
+log('5/7 KMS cost');
 const { rows: kmsRows, results: kmsCost } = await kmsCostSection(quick);
 rows.push(...kmsRows);
-log('6/6 batch signing');
+log('6/7 batch signing');
 const { rows: batchRows, results: batchResults } = await batchSection(plan, quick);
+log('7/7 large messages offloaded to S3');
+const { rows: offloadRows, results: offloadResults } = await offloadSection(quick);
 
 const reuse = messages.byName.get(messages.names.sealpostReuse)!;
 const joseResult = messages.byName.get(messages.names.jose)!;
@@ -115,6 +136,7 @@ const targets: Target[] = [
   target('SQS to PostgreSQL vs bare sqs-consumer no-op (emulator)', '>= 0.5x', ratio(queue.sqs.sealpostRate, queue.sqs.bareRate), 0.5, `${Math.round(queue.sqs.sealpostRate)} vs ${Math.round(queue.sqs.bareRate)} msg/s`),
   { name: 'receiving: KMS calls per message', goal: '<= 0.001', ratio: kmsCost.receiveCallsPerMessage / 0.001, met: kmsCost.receiveCallsPerMessage <= 0.001, detail: `${kmsCost.receiveCallsPerMessage} calls/msg` },
   ...batchTargets(batchResults),
+  ...offloadTargets(offloadResults),
   { name: '1 GiB peak RSS', goal: '< 150 MiB', ratio: large.peakRssMiB.get(GiB) === undefined ? undefined : large.peakRssMiB.get(GiB)! / 150, met: large.peakRssMiB.get(GiB) === undefined ? undefined : large.peakRssMiB.get(GiB)! < 150, detail: `${large.peakRssMiB.get(GiB)?.toFixed(0) ?? 'n/a'} MiB of 150` },
 ];
 
@@ -151,6 +173,8 @@ const markdown = [
   table(rows),
   '',
   batchMarkdown(batchRows, batchResults),
+  table(offloadRows),
+  '',
 ].join('\n');
 
 console.log(markdown);

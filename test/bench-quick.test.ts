@@ -10,7 +10,7 @@ const N = String.raw`[\d,.]+`;
 describe('pnpm bench --quick', () => {
   it('runs every section end to end and prints the tables, accepting any measured value (no speed is asserted)', async () => {
     const { stdout } = await run(process.execPath, [resolve(import.meta.dirname, '../bench/run.ts'), '--quick'], { maxBuffer: 16 * 1024 * 1024 });
-    for (const heading of ['## Targets', '## Reading', '### 1. Machine limits', '### 2. 1 KiB messages', '### 2b. Where the time', '### 3. Large payloads', '### 4. Through the queue', '### 4b. Workers on one BullMQ queue', '### 5. KMS cost', '### 6. Batch signing']) {
+    for (const heading of ['## Targets', '## Reading', '### 1. Machine limits', '### 2. 1 KiB messages', '### 2b. Where the time', '### 3. Large payloads', '### 4. Through the queue', '### 4b. Workers on one BullMQ queue', '### 5. KMS cost', '### 6. Batch signing', '### 7. Large messages offloaded to S3']) {
       expect(stdout).toContain(heading);
     }
     expect(stdout).toMatch(new RegExp(String.raw`Sealpost, data-key reuse \+ receiver cache: seal \| ${N}`));
@@ -23,5 +23,6 @@ describe('pnpm bench --quick', () => {
     expect(stdout).toMatch(new RegExp(String.raw`3 sealpost-receiver processes -> PostgreSQL: throughput \| ${N}`));
     expect(stdout).toMatch(new RegExp(String.raw`open: all of Sealpost's own steps \| ${N} \| µs`));
     expect(stdout).toMatch(new RegExp(String.raw`open batch-signed, P-521 sender, statement cache \| ${N}`));
+    expect(stdout).toMatch(new RegExp(String.raw`Sealpost sendFile -> S3 \+ SQS pointer -> receiver -> SQLite store \(blob\) \| ${N} \| MB\/s`));
   }, 900_000);
 });

@@ -38,3 +38,10 @@ export async function startAwsEmulator(): Promise<AwsEmulator> {
 export function s3Requests(emulator: AwsEmulator, bucket: string, method: 'GET' | 'DELETE' | 'PUT' | 'HEAD'): string[] {
   return emulator.requests.filter((r) => r.startsWith(`${method} /${bucket}/`) && !r.startsWith(`${method} /${bucket}/?`));
 }
+
+// Run directly (`node test/support/aws-emulator.ts`), it serves until killed and prints its address.
+if (import.meta.main) {
+  const emulator = await startAwsEmulator();
+  process.stdout.write(`${emulator.address}\n`);
+  process.on('SIGTERM', () => void emulator.stop().then(() => process.exit(0)));
+}

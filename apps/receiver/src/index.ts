@@ -17,4 +17,5 @@ export { startReceiver, type Receiver, type ReceiverParts } from './receiver.ts'
 export { startReceiverFromConfig } from './worker.ts';
 export { runReceiverCli } from './cli.ts';
 export { createSqsHandler, type SqsHandlerOptions } from './lambda.ts';
+export { createOffloadFromConfig, prepareWorkDir, type OffloadHandling } from './offload.ts';
 export { describeTrust, TRUST_SETTINGS, type TrustListing } from './trust-listing.ts';

@@ -5,6 +5,7 @@ import { Upload } from '@aws-sdk/lib-storage';
 import { SealpostError, isSealpostError } from '@sealpost/envelope';
 import { checkPointer, type OffloadLocation, type OffloadPointer } from './pointer.ts';
 import { s3ClientFromEnvironment } from './s3-client.ts';
+import { createScavenger } from './scavenge.ts';
 
 /** Options for {@link createS3Offload}. */
 export interface S3OffloadOptions {
@@ -67,11 +68,13 @@ export function createS3Offload(options: S3OffloadOptions): S3Offload {
       const hash = createHash('sha256');
       let size = 0;
       let sourceError: unknown;
+      const scavenge = createScavenger();
       async function* counted(): AsyncGenerator<Uint8Array> {
         try {
           for await (const chunk of source instanceof Uint8Array ? [source] : source) {
             hash.update(chunk);
             size += chunk.length;
+            scavenge(chunk.length);
             yield chunk;
           }
         } catch (error) {
@@ -163,12 +166,14 @@ export function createS3OffloadReader(options: S3OffloadReaderOptions): S3Offloa
         body.destroy?.();
         throw mismatch(`S3 holds ${response.ContentLength} bytes`);
       }
+      const scavenge = createScavenger();
       async function* verified(): AsyncGenerator<Uint8Array> {
         const hash = createHash('sha256');
         let seen = 0;
         try {
           for await (const chunk of body!) {
             seen += chunk.length;
+            scavenge(chunk.length);
             // Refused at once: an object larger than declared is never read past its declared size.
             if (seen > pointer.size) throw mismatch('the object is larger');
             hash.update(chunk);
