@@ -14,6 +14,7 @@ import { POINTER_CLASS, SHA256_ATTRIBUTE, SIZE_ATTRIBUTE } from '@sealpost/trans
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAwsEmulator, s3Requests, type AwsEmulator } from './support/aws-emulator.ts';
 import { AWS_ENV, CLI, spawnReceiver, until } from './support/receiver.ts';
+import { removeBullmqKeys } from './support/messages.ts';
 
 const run = promisify(execFile);
 const MIB = 1024 * 1024;
@@ -131,11 +132,34 @@ describe('large envelopes offloaded to S3 (SQS + S3 on fauxqs)', () => {
     }
     const stored = await t.store.list({ limit: 100 });
     expect(stored.map((m) => m.id).sort()).toEqual(sent.map((s) => s.id).sort());
+    // The large payloads went on into the store's blob location, never whole into a row.
+    expect(stored.filter((m) => m.payloadRef !== undefined).length).toBe(2);
     for (const record of sent) {
       expect(await storedSha(t.store, record.id!), record.file).toBe(await fileSha(record.file!));
     }
     expect(await deadLetters(t.deadUrl)).toEqual([]);
     expect(await readdir(t.workDir)).toEqual([]);
+    await t.store.close();
+  }, 600_000);
+
+  it('mixed traffic over BullMQ: the large message offloaded, the small ones inline, all stored once, the object gone', async () => {
+    const t = await setup();
+    const prefix = `sealpost-test-${randomUUID()}`;
+    const transport = `bullmq://127.0.0.1:6379/q-${randomUUID()}?prefix=${prefix}`;
+    const outbox = join(dir, `outbox-${randomUUID()}`);
+    await mkdir(outbox);
+    for (const [name, size] of Object.entries({ 'a-small.json': 2000, 'b-large.bin': 33 * MIB })) await writeFile(join(outbox, name), randomBytes(size));
+    const { stdout } = await send(transport, ['--offload', `s3://${t.bucket}/`], [outbox]);
+    const sent = stdout.trim().split('\n').map((line) => JSON.parse(line) as { file?: string; id?: string }).filter((r) => r.id);
+    expect(await objects(t.bucket)).toEqual([sent.find((r) => r.file!.endsWith('.bin'))!.id]);
+    const worker = spawnReceiver(join(dir, 'keys'), transport, `sqlite:${t.database}`, t.receiverEnv);
+    try {
+      await until(async () => (await t.store.list()).length === 2 && (await objects(t.bucket)).length === 0);
+    } finally {
+      await stop(worker);
+      await removeBullmqKeys(prefix);
+    }
+    for (const record of sent) expect(await storedSha(t.store, record.id!), record.file).toBe(await fileSha(record.file!));
     await t.store.close();
   }, 600_000);
 

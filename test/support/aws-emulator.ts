@@ -4,7 +4,7 @@ import { buildApp } from 'fauxqs';
 export interface AwsEmulator {
   /** Endpoint URL for SQS and S3 clients, e.g. http://127.0.0.1:40123. */
   readonly address: string;
-  /** Every request served so far, as `METHOD path?query` (S3 requests are path-style: `/bucket/key`). */
+  /** Every request served so far, as `METHOD path` without the query (S3 requests are path-style: `/bucket/key`). */
   readonly requests: readonly string[];
   /** Creates an S3 bucket. */
   createBucket(name: string): Promise<void>;
@@ -20,7 +20,7 @@ export async function startAwsEmulator(): Promise<AwsEmulator> {
   const app = buildApp({ logger: false });
   const requests: string[] = [];
   app.addHook('onRequest', async (request) => {
-    requests.push(`${request.method} ${request.url}`);
+    requests.push(`${request.method} ${request.url.split('?')[0]}`);
   });
   const address = await app.listen({ port: 0, host: '127.0.0.1' });
   return {
@@ -36,7 +36,7 @@ export async function startAwsEmulator(): Promise<AwsEmulator> {
 
 /** The S3 requests of one method the emulator served for a bucket's objects (`GET` reads, `DELETE` deletes). */
 export function s3Requests(emulator: AwsEmulator, bucket: string, method: 'GET' | 'DELETE' | 'PUT' | 'HEAD'): string[] {
-  return emulator.requests.filter((r) => r.startsWith(`${method} /${bucket}/`) && !r.startsWith(`${method} /${bucket}/?`));
+  return emulator.requests.filter((r) => r.startsWith(`${method} /${bucket}/`) && r.length > `${method} /${bucket}/`.length);
 }
 
 // Run directly (`node test/support/aws-emulator.ts`), it serves until killed and prints its address.

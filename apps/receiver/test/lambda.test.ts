@@ -12,7 +12,10 @@ import { createDynamoDbStore, createSqliteStore, type MessageStore } from '@seal
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
 import type { AddressInfo } from 'node:net';
-import { createSqsHandler } from '../src/index.ts';
+import { S3Client } from '@aws-sdk/client-s3';
+import { createS3Offload, createS3OffloadReader, pointerBody, SHA256_ATTRIBUTE, SIZE_ATTRIBUTE, type OffloadPointer } from '@sealpost/transport';
+import { startAwsEmulator } from '../../../test/support/aws-emulator.ts';
+import { createSqsHandler, prepareWorkDir } from '../src/index.ts';
 
 let dir: string;
 let store: MessageStore;
@@ -108,6 +111,53 @@ describe('the AWS Lambda SQS handler', () => {
     } finally {
       client.destroy();
       await new Promise((done) => server.close(done));
+    }
+  });
+
+  it('follows offload pointers within its limit, one at a time in its work directory, and refuses larger ones as OFFLOAD_TOO_LARGE', async () => {
+    const aws = await startAwsEmulator();
+    const s3 = new S3Client({ endpoint: aws.address, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, forcePathStyle: true });
+    try {
+      const bucket = `lambda-${randomUUID().slice(0, 8)}`;
+      await aws.createBucket(bucket);
+      const offload = createS3Offload({ location: { bucket, prefix: '' }, client: s3 });
+      const pointerRecord = (pointer: OffloadPointer) => ({
+        ...record(pointerBody(pointer)),
+        messageAttributes: {
+          [SIZE_ATTRIBUTE]: { dataType: 'Number', stringValue: String(pointer.size), stringListValues: [], binaryListValues: [] },
+          [SHA256_ATTRIBUTE]: { dataType: 'String', stringValue: pointer.sha256, stringListValues: [], binaryListValues: [] },
+        },
+      });
+      const small = await good.seal(Buffer.alloc(300_000, 1));
+      const large = await good.seal(Buffer.alloc(2_000_000, 2));
+      const smallPointer = await offload.upload(small.id, small.envelope);
+      const largePointer = await offload.upload(large.id, large.envelope);
+      const workDir = await prepareWorkDir(join(dir, 'lambda-tmp'));
+      const reader = createS3OffloadReader({ allowedBuckets: [bucket], maxBytes: 1_000_000, client: s3 });
+      const dead = await startSqsEmulator();
+      const sqs = new SQSClient({ endpoint: dead.address, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+      try {
+        const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: `dead-${randomUUID()}` }));
+        const handler = createSqsHandler({ opener, store, logger: pino({ level: 'silent' }), offload: { reader, workDir, keep: false }, deadLetter: { client: sqs, queueUrl: QueueUrl! } });
+        const response = await handler({ Records: [pointerRecord(smallPointer), pointerRecord(largePointer)] } as SQSEvent);
+        expect(response.batchItemFailures).toEqual([]);
+        expect(await store.head(small.id)).toBeDefined();
+        expect(await store.head(large.id)).toBeUndefined();
+        const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl, MessageAttributeNames: ['All'], MaxNumberOfMessages: 10 }));
+        expect(Messages.map((m) => m.MessageAttributes!['sealpost-error-code']!.StringValue)).toEqual(['OFFLOAD_TOO_LARGE']);
+        expect(Messages[0]!.MessageAttributes![SIZE_ATTRIBUTE]!.StringValue).toBe(String(largePointer.size));
+        // The stored one's object is gone, the refused one's kept; nothing is left in the work directory.
+        expect(aws.requests.filter((r) => r.startsWith('DELETE'))).toEqual([`DELETE /${bucket}/${small.id}`]);
+        expect(aws.requests.some((r) => r.startsWith(`GET /${bucket}/${large.id}`))).toBe(false);
+        const { readdir } = await import('node:fs/promises');
+        expect(await readdir(workDir)).toEqual([]);
+      } finally {
+        sqs.destroy();
+        await dead.stop();
+      }
+    } finally {
+      s3.destroy();
+      await aws.stop();
     }
   });
 });
