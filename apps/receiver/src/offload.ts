@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SealpostError, type Opener, type VerifiedMessage } from '@sealpost/envelope';
-import { createS3OffloadReader, type OffloadPointer, type S3OffloadReader } from '@sealpost/transport';
+import { createS3OffloadReader, scavengeWhile, type OffloadPointer, type S3OffloadReader } from '@sealpost/transport';
 import type { ReceiverConfig } from './config.ts';
 
 /** How a receiver follows offload pointers. */
@@ -80,7 +80,8 @@ export async function withOffloaded<T>(
       // An open that failed early leaves the download unread: end it (closes the connection).
       await source.return(undefined).catch(() => undefined);
     }
-    return await use(verified, payloadPath);
+    // The store reads the payload file once more (into its blob location): keep that flat too.
+    return await scavengeWhile(() => use(verified, payloadPath));
   } finally {
     await rm(payloadPath, { force: true });
   }

@@ -28,6 +28,22 @@ export function createScavenger(minorBytes = 4 * 1024 * 1024, majorBytes = 32 * 
   };
 }
 
+/**
+ * Runs `work` with a collection every `intervalMs` (a full one every tenth): for a transfer whose
+ * bytes pass out of reach of {@link createScavenger} (a store copying a payload file, say).
+ */
+export async function scavengeWhile<T>(work: () => Promise<T>, intervalMs = 100): Promise<T> {
+  const gc = exposedGc();
+  if (!gc) return work();
+  let ticks = 0;
+  const timer = setInterval(() => gc({ type: ++ticks % 10 === 0 ? 'major' : 'minor' }), intervalMs);
+  try {
+    return await work();
+  } finally {
+    clearInterval(timer);
+  }
+}
+
 type Gc = (options: { type: 'minor' | 'major' }) => void;
 let cached: Gc | null | undefined;
 
