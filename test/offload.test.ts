@@ -13,7 +13,7 @@ import { createSqliteStore, type MessageStore } from '@sealpost/store';
 import { POINTER_CLASS, SHA256_ATTRIBUTE, SIZE_ATTRIBUTE } from '@sealpost/transport';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAwsEmulator, s3Requests, type AwsEmulator } from './support/aws-emulator.ts';
-import { AWS_ENV, CLI, spawnReceiver, until } from './support/receiver.ts';
+import { AWS_ENV, CLI, RECEIVER, spawnReceiver, until } from './support/receiver.ts';
 import { removeBullmqKeys } from './support/messages.ts';
 
 const run = promisify(execFile);
@@ -160,6 +160,29 @@ describe('large envelopes offloaded to S3 (SQS + S3 on fauxqs)', () => {
       await removeBullmqKeys(prefix);
     }
     for (const record of sent) expect(await storedSha(t.store, record.id!), record.file).toBe(await fileSha(record.file!));
+    await t.store.close();
+  }, 600_000);
+
+  it('sealpost-receiver --check reaches every allowed bucket and names one that does not answer; send --offload refuses the spool transport', async () => {
+    const t = await setup();
+    const check = (buckets: string) =>
+      run(process.execPath, [RECEIVER, '--check'], {
+        env: { ...process.env, ...t.receiverEnv, SEALPOST_OFFLOAD_BUCKETS: buckets, SEALPOST_TRANSPORT: t.transport, SEALPOST_STORE: `sqlite:${t.database}`, SEALPOST_KEYS: join(dir, 'keys', 'receiver.pem'), SEALPOST_TRUST: join(dir, 'keys', 'sender.pub.pem') },
+      }).then(
+        ({ stdout }) => ({ code: 0, stdout }),
+        (error: { code: number; stdout: string }) => ({ code: error.code, stdout: error.stdout }),
+      );
+    const good = await check(t.bucket);
+    expect(good.code).toBe(0);
+    expect(good.stdout).toMatch(new RegExp(`^ok +offload buckets \\(SEALPOST_OFFLOAD_BUCKETS\\) ${t.bucket}`, 'm'));
+    const missing = await check(`${t.bucket},absent-${randomUUID().slice(0, 8)}`);
+    expect(missing.code).toBe(2);
+    expect(missing.stdout).toMatch(/^FAIL offload buckets .*OFFLOAD_UNAVAILABLE: S3 bucket absent-/m);
+    const refused = await send(`spool:${join(dir, `spool-${randomUUID()}`)}`, ['--offload', `s3://${t.bucket}`], [join(dir, 'keys', 'sender.pub.pem')]).then(
+      () => 'sent',
+      (error: { stdout: string; stderr: string }) => error.stdout + error.stderr,
+    );
+    expect(refused).toMatch(/CONFIG_INVALID.*cannot carry offload pointers/);
     await t.store.close();
   }, 600_000);
 
