@@ -216,6 +216,12 @@ export function encodeCanonical(value: CborValue): Buffer {
 /** Deepest nesting accepted: the top-level item is at depth 1, an item inside an array or map one deeper than it. */
 export const MAX_CBOR_DEPTH = 16;
 
+/** True when `bytes[from..to)` is ASCII: valid UTF-8 without a native call (most of the format's text is). */
+function isAsciiRange(bytes: Uint8Array, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) if (bytes[i]! >= 0x80) return false;
+  return true;
+}
+
 /**
  * Walks one item without building it and throws `code` unless it is in the format's subset
  * (FORMAT.md 1.1): unsigned integers up to 2^53 − 1, definite-length byte strings, text strings
@@ -257,7 +263,8 @@ function checkSubset(bytes: Uint8Array, what: string, code: ErrorCode): void {
     if (isKey && major !== 3) fail('a map key that is not text');
     if (major === 2 || major === 3) {
       if (value > bytes.length - offset) fail('it ends early');
-      if (major === 3 && !isUtf8(bytes.subarray(offset, offset + value))) fail('text that is not UTF-8');
+      // Short text (keys, ids, names) is checked for ASCII here first; the rest natively.
+      if (major === 3 && !(value <= 64 && isAsciiRange(bytes, offset, offset + value)) && !isUtf8(bytes.subarray(offset, offset + value))) fail('text that is not UTF-8');
       offset += value;
     } else if (major === 4 || major === 5) {
       const items = major === 5 ? value * 2 : value;

@@ -123,7 +123,7 @@ function decodeHeaderCbor(cbor: Uint8Array, limits: Limits): EnvelopeHeader {
   needs(recipients.length <= limits.maxRecipients, 'LIMIT_EXCEEDED', `${recipients.length} recipients exceed maxRecipients (${limits.maxRecipients})`);
   const entries = recipients.map((entry, index) => decodeRecipient(entry, index));
   // One entry per key: a reader tries each of its keys at most once, and an entry is never ambiguous.
-  needs(new Set(entries.map((e) => e.keyId)).size === entries.length, 'FORMAT_INVALID', 'header.recipients must name distinct keys');
+  needs(entries.length === 1 || new Set(entries.map((e) => e.keyId)).size === entries.length, 'FORMAT_INVALID', 'header.recipients must name distinct keys');
   return { compression, commitment, frameSize, salt, recipients: entries };
 }
 
