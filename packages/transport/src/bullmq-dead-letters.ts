@@ -1,5 +1,6 @@
 import { Job, Queue } from 'bullmq';
 import { SealpostError } from '@sealpost/envelope';
+import { pointerLocation, SIZE_ATTRIBUTE } from './offload/pointer.ts';
 import { createBullmqTransport, type BullmqOptions } from './bullmq.ts';
 import { selects, type DeadLetter, type DeadLetterBox, type DeadLetterSelection } from './dead-letters.ts';
 
@@ -46,14 +47,17 @@ export function createBullmqDeadLetters(options: BullmqOptions): DeadLetterBox {
 
   const describe = (job: Job<DeadJobData>): DeadLetter => {
     const data = job.data;
+    const pointer = (data as { data?: { pointer?: unknown; [SIZE_ATTRIBUTE]?: unknown } }).data;
+    const offloaded = pointerLocation(pointer?.pointer);
     return {
+      ...(offloaded ? { offloaded } : {}),
       id: data.jobId ?? String(job.id),
       transportId: String(job.id),
       code: data.code ?? 'UNKNOWN',
       reason: data.reason ?? 'no reason recorded',
       at: data.at ?? new Date(job.timestamp).toISOString(),
       attempts: data.attempts,
-      size: typeof data.envelope === 'string' ? Buffer.byteLength(data.envelope, 'base64') : 0,
+      size: typeof data.envelope === 'string' ? Buffer.byteLength(data.envelope, 'base64') : typeof pointer?.[SIZE_ATTRIBUTE] === 'number' ? pointer[SIZE_ATTRIBUTE] : 0,
     };
   };
 

@@ -11,8 +11,10 @@ export interface DeadLetter {
   readonly at: string | undefined;
   /** Deliveries made before it was dead-lettered, where the transport recorded them. */
   readonly attempts: number | undefined;
-  /** The envelope's size in bytes. */
+  /** The envelope's size in bytes (an offloaded one's as its pointer declares it). */
   readonly size: number;
+  /** For an offloaded envelope: where its pointer says it is, `s3://BUCKET/KEY` (the object is kept for the dead letter). */
+  readonly offloaded?: string;
 }
 
 /** Which dead letters a redrive or purge acts on: named ones (by id or transport id), one code, or all. */

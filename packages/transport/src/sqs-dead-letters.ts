@@ -1,7 +1,7 @@
 import { ChangeMessageVisibilityBatchCommand, DeleteMessageCommand, ReceiveMessageCommand, SendMessageCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
 import { SealpostError } from '@sealpost/envelope';
 import { selects, type DeadLetter, type DeadLetterBox, type DeadLetterSelection } from './dead-letters.ts';
-import { SIZE_ATTRIBUTE } from './offload/pointer.ts';
+import { pointerLocation, SIZE_ATTRIBUTE } from './offload/pointer.ts';
 import { clientFor, MESSAGE_ID_ATTRIBUTE, pointerAttributes, type SqsOptions } from './sqs.ts';
 
 /** How long the messages of one scan stay invisible to other readers of the dead-letter queue, in seconds. */
@@ -16,7 +16,9 @@ const attribute = (message: Message, name: string) => message.MessageAttributes?
 function describe(message: Message): DeadLetter {
   const sent = Number(message.Attributes?.SentTimestamp);
   const attempts = Number(attribute(message, 'sealpost-attempts'));
+  const offloaded = pointerLocation(message.Body);
   return {
+    ...(offloaded ? { offloaded } : {}),
     id: attribute(message, MESSAGE_ID_ATTRIBUTE) ?? attribute(message, 'sealpost-source-message-id') ?? message.MessageId ?? '',
     transportId: message.MessageId ?? '',
     code: attribute(message, 'sealpost-error-code') ?? 'UNKNOWN',

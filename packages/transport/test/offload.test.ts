@@ -4,7 +4,7 @@ import { HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAwsEmulator, s3Requests, type AwsEmulator } from '../../../test/support/aws-emulator.ts';
 import { REDIS_URL } from '../../../test/support/servers.ts';
-import { createBullmqTransport, createS3Offload, createS3OffloadReader, createSqsTransport, parseOffloadLocation, parsePointer, pointerBody, POINTER_CLASS, type Delivery, type OffloadPointer } from '../src/index.ts';
+import { createBullmqTransport, createS3Offload, createSqsDeadLetters, createS3OffloadReader, createSqsTransport, parseOffloadLocation, parsePointer, pointerBody, POINTER_CLASS, type Delivery, type OffloadPointer } from '../src/index.ts';
 
 let aws: AwsEmulator;
 let sqs: SQSClient;
@@ -157,12 +157,16 @@ describe('pointers through the transports', () => {
     await consumer.start(async () => void handled++);
     let letters: import('@aws-sdk/client-sqs').Message[] = [];
     for (let i = 0; i < 200 && letters.length === 0; i++) {
-      letters = (await sqs.send(new ReceiveMessageCommand({ QueueUrl: dead.QueueUrl, MessageAttributeNames: ['All'], WaitTimeSeconds: 1 }))).Messages ?? [];
+      letters = (await sqs.send(new ReceiveMessageCommand({ QueueUrl: dead.QueueUrl, MessageAttributeNames: ['All'], WaitTimeSeconds: 1, VisibilityTimeout: 0 }))).Messages ?? [];
     }
     await consumer.stop(5000);
     expect(handled).toBe(0);
     expect(letters[0]!.MessageAttributes!['sealpost-error-code']!.StringValue).toBe('POINTER_INVALID');
     expect(letters[0]!.MessageAttributes!.ExtendedPayloadSize!.StringValue).toBe('10');
+    // `sealpost dead list` names where the pointer points and the size it declares.
+    const box = createSqsDeadLetters({ queueUrl: QueueUrl!, deadLetterQueueUrl: dead.QueueUrl!, client: sqs });
+    expect(await box.list()).toMatchObject([{ code: 'POINTER_INVALID', size: 10, offloaded: 's3://NOT A BUCKET/k' }]);
+    await box.close();
   });
 
   it('BullMQ carries a pointer as job data and hands it over as delivery.pointer', async () => {

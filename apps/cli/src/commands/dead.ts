@@ -19,7 +19,7 @@ async function withBox<T>(options: { transport?: string }, work: (box: DeadLette
   }
 }
 
-const line = (l: DeadLetter) => `${l.id}  ${l.code.padEnd(20)} ${l.at ?? '-'}  attempts ${l.attempts ?? '-'}  ${l.size} bytes  ${l.reason}`;
+const line = (l: DeadLetter) => `${l.id}  ${l.code.padEnd(20)} ${l.at ?? '-'}  attempts ${l.attempts ?? '-'}  ${l.size} bytes${l.offloaded ? ` (offloaded: ${l.offloaded})` : ''}  ${l.reason}`;
 
 /** The selection named by `[ids...]`, `--all` or `--code`: exactly one of them. */
 function selection(ids: readonly string[], options: { all?: boolean; code?: string }): DeadLetterSelection {

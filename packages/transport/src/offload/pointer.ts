@@ -129,3 +129,15 @@ export function parseOffloadLocation(url: string): OffloadLocation {
   const rest = match[2] ?? '';
   return { bucket: match[1]!, prefix: rest === '' || rest.endsWith('/') ? rest : `${rest}/` };
 }
+
+/** `s3://BUCKET/KEY` of a pointer body, when it parses that far; for listings of dead letters. */
+export function pointerLocation(body: unknown): string | undefined {
+  if (!looksLikePointer(body) || body.length > MAX_POINTER_TEXT) return undefined;
+  try {
+    const parsed = JSON.parse(body) as unknown;
+    const fields = Array.isArray(parsed) ? (parsed[1] as { s3BucketName?: unknown; s3Key?: unknown } | undefined) : undefined;
+    return typeof fields?.s3BucketName === 'string' && typeof fields.s3Key === 'string' ? `s3://${fields.s3BucketName}/${fields.s3Key}` : undefined;
+  } catch {
+    return undefined;
+  }
+}
