@@ -4,11 +4,11 @@
  * Prints one line with the URL once it is listening.
  */
 import { parseArgs } from 'node:util';
-import { parseQuotas, startKmsEmulator } from './index.ts';
+import { parseKeySeed, parseQuotas, startKmsEmulator, type KeySeed } from './index.ts';
 
 const USAGE = `usage: kms-emulator [--port N] [--host 127.0.0.1] [--region us-east-1]
                     [--latency-ms N] [--throttle-rate R] [--throttle-every N] [--failure-rate R]
-                    [--quota ecc=300,rsa=500]
+                    [--quota ecc=300,rsa=500] [--key alias/NAME=KEY_SPEC ...]
 
   --port N            port to listen on, 0 picks a free one (default 4599)
   --host ADDR         address to bind (default 127.0.0.1)
@@ -21,6 +21,13 @@ const USAGE = `usage: kms-emulator [--port N] [--host 127.0.0.1] [--region us-ea
   --quota KIND=RATE   request-rate quota per key type (ecc, rsa, symmetric), requests per
                       second, shared by Sign, Verify, GetPublicKey, Encrypt, Decrypt and
                       GenerateDataKey as KMS meters them; over it: ThrottlingException
+  --key alias/NAME=KEY_SPEC[:KEY_USAGE][:EXTERNAL]
+                      create a key under this alias at start (repeatable; keys live in
+                      memory): KEY_USAGE defaults to SIGN_VERIFY for ECC keys and
+                      ENCRYPT_DECRYPT otherwise, EXTERNAL waits for imported material, e.g.
+                      --key alias/sealpost-sender=ECC_NIST_P521
+                      --key alias/sealpost-receiver=RSA_4096
+                      --key alias/byok=SYMMETRIC_DEFAULT:EXTERNAL
 
 Faults, quotas and call counters can also be changed at runtime: POST /__emulator/faults and
 POST /__emulator/quotas (JSON),
@@ -43,6 +50,7 @@ try {
       'throttle-every': { type: 'string', default: '0' },
       'failure-rate': { type: 'string', default: '0' },
       quota: { type: 'string', default: '' },
+      key: { type: 'string', multiple: true, default: [] },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -61,6 +69,13 @@ const number = (flag: keyof typeof values) => {
   return value;
 };
 
+let keys: KeySeed[] = [];
+try {
+  keys = values.key.map(parseKeySeed);
+} catch (error) {
+  fail((error as Error).message);
+}
+
 try {
   const emulator = await startKmsEmulator({
     port: number('port'),
@@ -71,8 +86,12 @@ try {
     throttleEvery: number('throttle-every'),
     failureRate: number('failure-rate'),
     quotas: parseQuotas(values.quota),
+    keys,
   });
-  console.log(`KMS emulator listening on ${emulator.url} (default region ${values.region}); set AWS_ENDPOINT_URL_KMS=${emulator.url}`);
+  // One write, so a reader of the first chunk sees the URL and every seeded key together.
+  const lines = [`KMS emulator listening on ${emulator.url} (default region ${values.region}); set AWS_ENDPOINT_URL_KMS=${emulator.url}`];
+  for (const key of emulator.keys) lines.push(`  ${key.alias} -> ${key.arn} (${key.keySpec}, ${key.keyUsage}, ${key.keyState})`);
+  console.log(lines.join('\n'));
   const stop = () => {
     void emulator.close().then(() => process.exit(0));
   };

@@ -1,11 +1,13 @@
 import type { AddressInfo } from 'node:net';
 import { validateFaults, type Faults } from './faults.ts';
 import { parseQuotas, validateQuotas, type Quotas } from './quotas.ts';
+import { parseKeySeed, seedKeys, type KeySeed, type SeededKey } from './seed-keys.ts';
 import { EmulatorServer, SUPPORTED_OPERATIONS } from './server.ts';
 
 export type { Faults } from './faults.ts';
 export type { Quotas } from './quotas.ts';
-export { parseQuotas };
+export type { KeySeed, SeededKey } from './seed-keys.ts';
+export { parseKeySeed, parseQuotas };
 export { SUPPORTED_OPERATIONS };
 
 /** Options for {@link startKmsEmulator}; the {@link Faults} settings apply from the start. */
@@ -18,6 +20,8 @@ export interface KmsEmulatorOptions extends Faults {
   readonly region?: string;
   /** Request-rate quotas per key type, answered with ThrottlingException as KMS answers. @defaultValue none */
   readonly quotas?: Quotas;
+  /** Keys to create under aliases before the first request, in the default `region`. @defaultValue none */
+  readonly keys?: readonly KeySeed[];
 }
 
 /** A running emulator. */
@@ -26,6 +30,8 @@ export interface KmsEmulator {
   readonly url: string;
   /** The port it listens on. */
   readonly port: number;
+  /** The keys created from the `keys` option, in its order. */
+  readonly keys: readonly SeededKey[];
   /** Calls per KMS operation since start or the last reset, failed and throttled ones included. */
   calls(): Record<string, number>;
   /** Sets every call counter back to zero. */
@@ -54,10 +60,11 @@ export interface KmsEmulator {
  * ```
  */
 export async function startKmsEmulator(options: KmsEmulatorOptions = {}): Promise<KmsEmulator> {
-  const { port = 0, host = '127.0.0.1', region = 'us-east-1', quotas = {}, ...faults } = options;
+  const { port = 0, host = '127.0.0.1', region = 'us-east-1', quotas = {}, keys: seeds = [], ...faults } = options;
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new RangeError(`port must be an integer between 0 and 65535, got ${String(port)}`);
   if (!/^[a-z0-9-]+$/.test(region)) throw new RangeError(`region must look like us-east-1, got ${region}`);
   const emulator = new EmulatorServer(region, validateFaults(faults), validateQuotas(quotas));
+  const keys = await seedKeys(emulator.store, region, seeds);
   await new Promise<void>((resolve, reject) => {
     emulator.server.once('error', reject);
     emulator.server.listen(port, host, () => {
@@ -70,6 +77,7 @@ export async function startKmsEmulator(options: KmsEmulatorOptions = {}): Promis
   return {
     url: `http://${host.includes(':') ? `[${host}]` : host}:${address.port}`,
     port: address.port,
+    keys,
     calls: () => emulator.calls(),
     resetCalls: () => emulator.resetCalls(),
     setFaults: (next) => emulator.faults.set(next),
