@@ -174,25 +174,39 @@ export async function batchSection(plan: Plan, quick: boolean): Promise<{ rows: 
   const recipient = await generateLocalKeyPair('rsa-2048');
   const kms = await startKmsProcess();
   const rows: Row[] = [];
+  const clients: KMSClient[] = [];
   try {
     // (a) Sending against the quota.
     const p256 = await kmsKey(kms.client, 'ECC_NIST_P256');
+    // Each mode signs through a KMS client of its own: the SDK's adaptive retry mode slows a
+    // client's requests after throttling, and the per-message run's throttling must not carry over.
+    const freshSigner = async () => {
+      const client = createKmsClient({ endpoint: kms.url, region: 'us-east-1', credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' } });
+      clients.push(client);
+      return createKmsSigner({ client, keyId: p256.keyId });
+    };
     const perMessageCount = quick ? 60 : 3000;
     const batchCount = quick ? 600 : 60_000;
+    const sendBatchRuns = quick ? 1 : 3;
     await kms.resetCalls();
-    const perMessage = await sendRun(p256.signer, recipient, perMessageCount, false);
+    const perMessage = await sendRun(await freshSigner(), recipient, perMessageCount, false);
     const perMessageCalls = await kms.calls();
     await kms.resetCalls();
-    const batch = await sendRun(p256.signer, recipient, batchCount, true);
+    const batchSigner = await freshSigner();
+    const batches: Awaited<ReturnType<typeof sendRun>>[] = [];
+    for (let run = 0; run < sendBatchRuns; run++) batches.push(await sendRun(batchSigner, recipient, batchCount, true));
     const batchCalls = await kms.calls();
+    const batchRates = samples(batches.map((b) => b.rate));
+    const batchCpu = samples(batches.map((b) => b.cpuUsPerMessage));
+    const batch = { rate: batchRates.median, cpuUsPerMessage: batchCpu.median, failed: batches.reduce((t, b) => t + b.failed, 0) };
     const perMessageCallsPerMessage = (perMessageCalls.Sign ?? 0) / (perMessageCount - perMessage.failed);
-    const batchCallsPerMessage = (batchCalls.Sign ?? 0) / (batchCount - batch.failed);
+    const batchCallsPerMessage = (batchCalls.Sign ?? 0) / (sendBatchRuns * batchCount - batch.failed);
     const transportNote = 'sealed, signed and handed to a transport that accepts every envelope at once: the sender\'s own work and KMS';
     rows.push(
       { section, name: 'send, KMS P-256 key, one Sign per message: throughput', value: one(perMessage.rate), unit: 'msg/s', note: `${perMessageCount} messages, ${PER_MESSAGE_CONCURRENCY} in flight, ${perMessage.failed} failed; SDK adaptive retries; ${transportNote}` },
       { section, name: 'send, KMS P-256 key, one Sign per message: KMS Sign calls per message', value: one(perMessageCallsPerMessage), unit: 'calls/msg', note: `throttled attempts included: ${JSON.stringify(perMessageCalls)}` },
-      { section, name: 'send, KMS P-256 key, batch signing: throughput', value: one(batch.rate), unit: 'msg/s', note: `${batchCount} messages, groups of ${BATCH.maxMessages} (up to four in flight), ${batch.failed} failed; ${transportNote}` },
-      { section, name: 'send, KMS P-256 key, batch signing: sender CPU time per message', value: one(batch.cpuUsPerMessage), unit: 'µs', note: 'every thread of the sending process over the run (sealing, signing share, SDK, GC); the KMS emulator runs in its own process' },
+      { section, name: 'send, KMS P-256 key, batch signing: throughput', value: batchRates, unit: 'msg/s', note: `${batchCount} messages per run, ${sendBatchRuns} runs; groups of ${BATCH.maxMessages} (up to four in flight), ${batch.failed} failed; ${transportNote}` },
+      { section, name: 'send, KMS P-256 key, batch signing: sender CPU time per message', value: batchCpu, unit: 'µs', note: 'every thread of the sending process over the run (sealing, signing share, SDK, GC); the KMS emulator runs in its own process' },
       { section, name: 'send, KMS P-256 key, batch signing: KMS Sign calls per message', value: one(batchCallsPerMessage), unit: 'calls/msg', note: `${batchCallsPerMessage.toFixed(4)} exactly: ${JSON.stringify(batchCalls)}` },
       { section, name: 'send: batch signing vs one Sign per message', value: one(batch.rate / perMessage.rate), unit: 'x', note: 'both rows do the same work (data-key reuse, same payloads and transport) but for the signing' },
     );
@@ -263,6 +277,7 @@ export async function batchSection(plan: Plan, quick: boolean): Promise<{ rows: 
       },
     };
   } finally {
+    for (const client of clients) client.destroy();
     kms.client.destroy();
     kms.child.kill('SIGTERM');
   }
