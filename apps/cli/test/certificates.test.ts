@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -55,6 +55,22 @@ describe('sealpost seal --cert and open --trust-ca', () => {
     const untrusted = await sealpost(['messages', 'verify', id, '--store', 'sqlite:messages.db', '--trust-ca', 'other-root.pem', '--json']);
     expect(untrusted.code).toBe(1);
     expect(JSON.parse(untrusted.stderr).error).toMatchObject({ code: 'CERT_UNTRUSTED' });
+  }, 240_000);
+
+  it('send --cert puts envelopes carrying the chain on a transport, which a receiver trusting only the root accepts', async () => {
+    const sent = await sealpost(['send', '--transport', 'spool:cert-spool', '--sign-key', 'sender.key', '--cert', 'chain.pem', '--to', 'receiver.pub.pem', 'order.json', '--json']);
+    expect(sent.code).toBe(0);
+    const [file, ...others] = await readdir(join(dir, 'cert-spool/incoming'));
+    expect(others).toEqual([]);
+    const opener = createOpener({ keys: createLocalKeyUnwrapper(await readFile(join(dir, 'receiver.pem'), 'utf8')), trust: createCertificateTrustStore({ anchors: [pki.rootPem] }) });
+    const opened = await opener.open(await readFile(join(dir, 'cert-spool/incoming', file!)));
+    expect(opened.manifest.sender.certificates).toHaveLength(2);
+    expect(Buffer.from(opened.payload).toString()).toBe('{"order":1}\n');
+    expect((await sealpost(['keygen', '--type', 'ec-p521', '--out', 'uncertified'])).code).toBe(0);
+    const mismatched = await sealpost(['send', '--transport', 'spool:cert-spool', '--sign-key', 'uncertified.pem', '--cert', 'chain.pem', '--to', 'receiver.pub.pem', 'order.json', '--json']);
+    expect(mismatched.code).toBe(2);
+    expect(JSON.parse(mismatched.stderr).error.message).toMatch(/the certificate certifies key .*, not the signing key/);
+    expect(await readdir(join(dir, 'cert-spool/incoming'))).toEqual([file]);
   }, 240_000);
 
   it('a receiver that trusts only the root opens the message and says who sent it; a CRL that revokes the leaf rejects it', async () => {

@@ -16,6 +16,12 @@ export interface OffloadOptions {
 /** Options for {@link createSender}. */
 export interface SenderOptions {
   readonly signer: Signer;
+  /**
+   * The signer's certificate chain, DER, leaf first (`parseCertificateChain` reads PEM): carried
+   * in every envelope and bound by its signature, so a receiver that trusts the issuing CA
+   * accepts this sender without knowing its key. @defaultValue none
+   */
+  readonly certificates?: readonly Uint8Array[];
   readonly recipients: readonly KeyWrapper[];
   readonly transport: TransportSender;
   /** Reuse wrapped data keys across messages (see the envelope package). @defaultValue true */
@@ -90,6 +96,7 @@ export function createSender(options: SenderOptions): Sender {
   if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 65_536) throw new SealpostError('CONFIG_INVALID', 'concurrency must be between 1 and 65536');
   const sealer = createSealer({
     signer: options.signer,
+    ...(options.certificates?.length ? { certificates: options.certificates } : {}),
     recipients: options.recipients,
     dataKeyReuse: options.dataKeyReuse ?? true,
     ...(batching ? { batchSigning: batching } : {}),

@@ -2,7 +2,7 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { Command } from 'commander';
 import mime from 'mime-types';
-import { SealpostError } from '@sealpost/envelope';
+import { SealpostError, parseCertificateChain } from '@sealpost/envelope';
 import { resolveAll, resolveKeyWrapper, resolveSigner } from '@sealpost/key-refs';
 import type { OutgoingMessage } from '@sealpost/sender';
 import { collect, parseMetadata, parseSize } from '../options.ts';
@@ -11,6 +11,7 @@ import { EXIT, createOutput, usage } from '../output.ts';
 interface SendOptions {
   transport: string;
   signKey: string;
+  cert?: string;
   to?: string[];
   contentType?: string;
   metadata?: string[];
@@ -45,6 +46,7 @@ export function sendCommand(): Command {
     .description('Seal files (one message each), a directory of files, or standard input, and send them on a transport')
     .requiredOption('--transport <url>', 'spool:DIR, bullmq://HOST:PORT/QUEUE or sqs:QUEUE_URL')
     .requiredOption('--sign-key <ref>', 'sender key: EC private key PEM file, or kms:KEY')
+    .option('--cert <file>', "the sender key's certificate chain, PEM: leaf first, then intermediates (carried in every envelope and signed)")
     .option('--to <ref>', 'recipient key (repeatable)', collect)
     .option('--content-type <type>', 'content type for every message (default: from each file extension)')
     .option('--metadata <key=value>', 'signed metadata for every message (repeatable)', collect)
@@ -56,7 +58,7 @@ export function sendCommand(): Command {
     .option('--offload-threshold <size>', "with --offload: envelopes larger than this go to S3 (e.g. 200KiB, 1MiB), or 'always' (default: what does not fit a queue message)")
     .option('--json', 'one JSON line per message and a JSON summary')
     .argument('[inputs...]', "files or directories; '-' or nothing for standard input")
-    .addHelpText('after', '\nExit code 0 when every message was sent; 4 when every failure was transient (the transport unreachable: retry later); 1 otherwise (each failure is named).\n\nExample:\n  sealpost send --transport spool:.sealpost/spool --sign-key keys/sender.pem --to keys/receiver.pub.pem outbox/\n  sealpost send --batch-sign --transport spool:.sealpost/spool --sign-key kms:alias/sender --to keys/receiver.pub.pem outbox/\n  sealpost send --transport sqs:https://sqs.eu-north-1.amazonaws.com/111122223333/inbox --offload s3://inbox-large/sealpost/ --sign-key keys/sender.pem --to keys/receiver.pub.pem big.iso')
+    .addHelpText('after', '\nExit code 0 when every message was sent; 4 when every failure was transient (the transport unreachable: retry later); 1 otherwise (each failure is named).\n\nExample:\n  sealpost send --transport spool:.sealpost/spool --sign-key keys/sender.pem --to keys/receiver.pub.pem outbox/\n  sealpost send --batch-sign --transport spool:.sealpost/spool --sign-key kms:alias/sealpost-sender --to keys/receiver.pub.pem outbox/\n  sealpost send --transport spool:.sealpost/spool --sign-key keys/sender.pem --cert sender.crt --to keys/receiver.pub.pem outbox/\n  sealpost send --transport sqs:https://sqs.eu-north-1.amazonaws.com/111122223333/inbox --offload s3://inbox-large/sealpost/ --sign-key keys/sender.pem --to keys/receiver.pub.pem big.iso')
     .action(async (inputs: string[], options: SendOptions) => {
       if (!options.to?.length) throw usage('at least one --to recipient is required');
       const maxMessages = Number(options.batchMaxMessages);
@@ -69,7 +71,11 @@ export function sendCommand(): Command {
       const threshold = options.offloadThreshold === undefined ? undefined : /^always$/i.test(options.offloadThreshold) ? ('always' as const) : parseSize(options.offloadThreshold, '--offload-threshold');
       const out = createOutput(Boolean(options.json));
       const metadata = parseMetadata(options.metadata);
-      const [signer, recipients] = await Promise.all([resolveSigner(options.signKey), resolveAll(options.to, resolveKeyWrapper)]);
+      const [signer, recipients, certificates] = await Promise.all([
+        resolveSigner(options.signKey),
+        resolveAll(options.to, resolveKeyWrapper),
+        options.cert === undefined ? [] : readFile(options.cert).then(parseCertificateChain),
+      ]);
       // Loaded here, not at start: the queue clients are heavy and only `send` needs them.
       const [{ openTransport, createS3Offload, parseOffloadLocation }, { createSender }, { default: cliProgress }] = await Promise.all([import('@sealpost/transport'), import('@sealpost/sender'), import('cli-progress')]);
       const location = options.offload === undefined ? undefined : parseOffloadLocation(options.offload);
@@ -77,7 +83,7 @@ export function sendCommand(): Command {
       let sender;
       try {
         const offload = location ? { to: createS3Offload({ location }), ...(threshold !== undefined ? { threshold } : {}) } : undefined;
-        sender = createSender({ signer, recipients, transport, concurrency, ...(options.batchSign ? { batchSigning: { maxMessages, maxDelayMs } } : {}), ...(offload ? { offload } : {}) });
+        sender = createSender({ signer, certificates, recipients, transport, concurrency, ...(options.batchSign ? { batchSigning: { maxMessages, maxDelayMs } } : {}), ...(offload ? { offload } : {}) });
       } catch (error) {
         await transport.close();
         throw error;
