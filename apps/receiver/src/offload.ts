@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { SealpostError, type Opener, type VerifiedMessage } from '@sealpost/envelope';
-import { createS3OffloadReader, scavengeWhile, type OffloadPointer, type S3OffloadReader } from '@sealpost/transport';
+import { SealpostError, scavengeWhile, type Opener, type VerifiedMessage } from '@sealpost/envelope';
+import { createS3OffloadReader, type OffloadPointer, type S3OffloadReader } from '@sealpost/transport';
 import type { ReceiverConfig } from './config.ts';
 
 /** How a receiver follows offload pointers. */

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { SealpostError, checkMessageOptions, createSealer, openInputFile, type BatchSigningOptions, type DataKeyReuse, type KeyWrapper, type SealMessageOptions, type Signer } from '@sealpost/envelope';
+import { SealpostError, checkMessageOptions, createSealer, openInputFile, scavengeWhile, type BatchSigningOptions, type DataKeyReuse, type KeyWrapper, type SealMessageOptions, type Signer } from '@sealpost/envelope';
 import type { S3Offload, TransportSender } from '@sealpost/transport';
 
 /** Options for offloading large envelopes to S3 (the claim-check pattern). */
@@ -133,7 +133,8 @@ export function createSender(options: SenderOptions): Sender {
           return await send(await readFile(path).catch(fileError(path)), messageOptions);
         }
         const { id, stream } = sealer.sealStream(input.stream, input.size, messageOptions);
-        await sendOffloaded(id, stream);
+        // Reading, sealing and uploading allocate a buffer per chunk: collect them as they die, so memory stays flat.
+        await scavengeWhile(() => sendOffloaded(id, stream));
         return id;
       } finally {
         input.stream.destroy();

@@ -25,4 +25,3 @@ export { probeTransport } from './probe-transport.ts';
 export { POINTER_CLASS, SIZE_ATTRIBUTE, SHA256_ATTRIBUTE, checkPointer, isBucketName, looksLikePointer, parseOffloadLocation, parsePointer, pointerBody, type OffloadLocation, type OffloadPointer } from './offload/pointer.ts';
 export { createS3Offload, createS3OffloadReader, type S3Offload, type S3OffloadOptions, type S3OffloadReader, type S3OffloadReaderOptions } from './offload/s3-offload.ts';
 export { s3ClientFromEnvironment } from './offload/s3-client.ts';
-export { createScavenger, scavengeWhile } from './offload/scavenge.ts';

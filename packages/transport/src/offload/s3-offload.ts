@@ -2,10 +2,9 @@ import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { DeleteObjectCommand, GetObjectCommand, HeadBucketCommand, type S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import { SealpostError, isSealpostError } from '@sealpost/envelope';
+import { SealpostError, createScavenger, isSealpostError } from '@sealpost/envelope';
 import { checkPointer, type OffloadLocation, type OffloadPointer } from './pointer.ts';
 import { s3ClientFromEnvironment } from './s3-client.ts';
-import { createScavenger } from './scavenge.ts';
 
 /** Options for {@link createS3Offload}. */
 export interface S3OffloadOptions {
