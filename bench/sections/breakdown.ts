@@ -64,7 +64,7 @@ export async function breakdownSection(plan: Plan): Promise<{ rows: Row[]; break
     ['open: HKDF content key and commitment', us(() => deriveMessageKeys(dataKey, parsed.header.salt))],
     ['open: AES-256-GCM frame', us(() => decryptFrames(frames, contentKey, header.hash, 65536, 1 << 20))],
     ['open: tar bundle (strict)', us(() => parseBundle(plain, DEFAULT_LIMITS))],
-    ['open: manifest (strict CBOR, re-encoded)', us(() => decodeManifest(manifestBytes, DEFAULT_LIMITS))],
+    ['open: manifest (strict CBOR)', us(() => decodeManifest(manifestBytes, DEFAULT_LIMITS))],
     ['open: SHA-256 of the payload', us(() => createHash('sha256').update(payload).digest())],
   ];
   const signUs = us(() => sign('sha256', manifestBytes, signing.privateKey));

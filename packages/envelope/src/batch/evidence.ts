@@ -1,9 +1,12 @@
-import { decodeCanonical, encodeCanonical } from '../cbor.ts';
+import { MapShape, decodeCanonical, encodeCanonical } from '../cbor.ts';
 import { expectMap } from '../format/header.ts';
 import { needs } from '../errors.ts';
 import { MAX_SIGNATURE_BYTES, type BatchParts, type BundleEvidence } from '../bundle/bundle.ts';
 import type { BatchEvidenceBytes } from '../message.ts';
 import { MAX_PROOF_BYTES, MAX_STATEMENT_BYTES } from './statement.ts';
+
+// The evidence map's keys, sorted and encoded once: every opened batch-signed message carries one.
+const EVIDENCE = new MapShape(['proof', 'signature', 'statement']);
 
 /**
  * One value for what signs a manifest, in either form, where a single byte string is stored
@@ -13,7 +16,7 @@ import { MAX_PROOF_BYTES, MAX_STATEMENT_BYTES } from './statement.ts';
  */
 export function encodeEvidence(signature: Uint8Array, batch?: BatchParts): Uint8Array {
   if (!batch) return signature;
-  return encodeCanonical({ proof: batch.proof, signature, statement: batch.statement });
+  return encodeCanonical(EVIDENCE.of({ proof: batch.proof, signature, statement: batch.statement }));
 }
 
 /** The evidence fields of a verified message, from the bundle's entries. */
