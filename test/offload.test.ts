@@ -265,6 +265,37 @@ describe('large envelopes offloaded to S3 (SQS + S3 on fauxqs)', () => {
     await t.store.close();
   }, 600_000);
 
+  it('SEALPOST_OFFLOAD_KEEP=true: the object stays as evidence, and its pointer sent again is acknowledged as a duplicate', async () => {
+    const t = await setup();
+    const file = join(dir, `kept-${randomUUID()}.bin`);
+    await writeFile(file, randomBytes(2 * MIB));
+    const { stdout } = await send(t.transport, ['--offload', `s3://${t.bucket}`, '--offload-threshold', '1MiB'], [file]);
+    const { id } = JSON.parse(stdout.split('\n')[0]!) as { id: string };
+    const object = Buffer.from(await (await s3.send(new GetObjectCommand({ Bucket: t.bucket, Key: id }))).Body!.transformToByteArray());
+    const worker = spawnReceiver(join(dir, 'keys'), t.transport, `sqlite:${t.database}`, { ...t.receiverEnv, SEALPOST_OFFLOAD_KEEP: 'true' });
+    try {
+      await until(async () => (await t.store.list()).length === 1);
+      await sqs.send(
+        new SendMessageCommand({
+          QueueUrl: t.queueUrl,
+          MessageBody: JSON.stringify([POINTER_CLASS, { s3BucketName: t.bucket, s3Key: id }]),
+          MessageAttributes: { [SIZE_ATTRIBUTE]: { DataType: 'Number', StringValue: String(object.length) }, [SHA256_ATTRIBUTE]: { DataType: 'String', StringValue: sha(object) } },
+        }),
+      );
+      // Both deliveries acknowledged: nothing left on the queue.
+      await until(async () => {
+        const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: t.queueUrl, VisibilityTimeout: 0, WaitTimeSeconds: 0 }));
+        return Messages.length === 0 && aws.requests.filter((r) => r === `GET /${t.bucket}/${id}`).length >= 3;
+      });
+    } finally {
+      await stop(worker);
+    }
+    expect((await t.store.list()).map((m) => m.id)).toEqual([id]);
+    expect(await objects(t.bucket)).toEqual([id]);
+    expect(await deadLetters(t.deadUrl)).toEqual([]);
+    await t.store.close();
+  }, 600_000);
+
   it('SIGKILL during a large download: delivered again, stored once, no temporary file survives the restart', async () => {
     const t = await setup();
     const large = join(dir, `killed-${randomUUID()}.bin`);
