@@ -63,7 +63,7 @@ describe('sealpost-receiver --check: a deployment pre-flight', () => {
   const failures: [string, () => Record<string, string>, () => RegExp][] = [
     ['a missing key file', () => ({ SEALPOST_KEYS: join(dir, 'missing.pem') }), () => /^FAIL keys .*missing\.pem/m],
     ['a KMS key of the wrong usage', () => ({ SEALPOST_KEYS: `kms:${wrongUsageKey}` }), () => new RegExp(`^FAIL keys .*KMS_KEY_UNUSABLE.*${wrongUsageKey}`, 'm')],
-    ['an unreachable store', () => ({ SEALPOST_STORE: 'postgres://postgres@127.0.0.1:1/test' }), () => /^FAIL store \(SEALPOST_STORE\) postgres:\/\/postgres@127\.0\.0\.1:1\/test: STORE_UNAVAILABLE/m],
+    ['an unreachable store', () => ({ SEALPOST_STORE: 'postgres://postgres@127.0.0.1:1/test' }), () => /^FAIL store \(SEALPOST_STORE(, SEALPOST_BLOB_STORE)?\) postgres:\/\/postgres@127\.0\.0\.1:1\/test: STORE_UNAVAILABLE/m],
     ['an unreachable transport', () => ({ SEALPOST_TRANSPORT: 'bullmq://127.0.0.1:1/inbox' }), () => /^FAIL transport \(SEALPOST_TRANSPORT\) bullmq:\/\/127\.0\.0\.1:1\/inbox: TRANSPORT_UNAVAILABLE/m],
   ];
   for (const [what, change, named] of failures) {
