@@ -115,25 +115,26 @@ describe('large envelopes offloaded to S3 (SQS + S3 on fauxqs)', () => {
     const t = await setup();
     const outbox = join(dir, `outbox-${randomUUID()}`);
     await mkdir(outbox);
-    const sizes = { 'a-small.json': 1000, 'b-large.bin': 32 * MIB + 7, 'c-small.json': 5000, 'd-large.bin': 40 * MIB, 'e-small.json': 120_000 };
+    // f-edge.bin fits under the threshold, its envelope does not: read, sealed in memory, then offloaded.
+    const sizes = { 'a-small.json': 1000, 'b-large.bin': 32 * MIB + 7, 'c-small.json': 5000, 'd-large.bin': 40 * MIB, 'e-small.json': 120_000, 'f-edge.bin': 196_000 };
     for (const [name, size] of Object.entries(sizes)) await writeFile(join(outbox, name), randomBytes(size));
     const { stdout } = await send(t.transport, ['--offload', `s3://${t.bucket}/sealpost`], [outbox]);
     const sent = stdout.trim().split('\n').map((line) => JSON.parse(line) as { file?: string; id?: string; sent?: number }).filter((r) => r.id);
-    expect(sent).toHaveLength(5);
-    // The two large ones travelled offloaded, under their message ids; the small ones inline.
+    expect(sent).toHaveLength(6);
+    // The three .bin ones travelled offloaded, under their message ids; the small ones inline.
     const large = sent.filter((r) => r.file!.endsWith('.bin')).map((r) => `sealpost/${r.id}`);
     expect((await objects(t.bucket)).sort()).toEqual(large.sort());
 
     const worker = spawnReceiver(join(dir, 'keys'), t.transport, `sqlite:${t.database}`, t.receiverEnv);
     try {
-      await until(async () => (await t.store.list({ limit: 100 })).length === 5 && (await objects(t.bucket)).length === 0);
+      await until(async () => (await t.store.list({ limit: 100 })).length === 6 && (await objects(t.bucket)).length === 0);
     } finally {
       await stop(worker);
     }
     const stored = await t.store.list({ limit: 100 });
     expect(stored.map((m) => m.id).sort()).toEqual(sent.map((s) => s.id).sort());
-    // The large payloads went on into the store's blob location, never whole into a row.
-    expect(stored.filter((m) => m.payloadRef !== undefined).length).toBe(2);
+    // The payloads over the store's inline limit went on into its blob location, never whole into a row.
+    expect(stored.filter((m) => m.payloadRef !== undefined).map((m) => m.size).sort((a, b) => a - b)).toEqual([32 * MIB + 7, 40 * MIB]);
     for (const record of sent) {
       expect(await storedSha(t.store, record.id!), record.file).toBe(await fileSha(record.file!));
     }
