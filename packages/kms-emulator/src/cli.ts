@@ -6,9 +6,9 @@
 import { parseArgs } from 'node:util';
 import { parseKeySeed, parseQuotas, startKmsEmulator, type KeySeed } from './index.ts';
 
-const USAGE = `usage: kms-emulator [--port N] [--host 127.0.0.1] [--region us-east-1]
-                    [--latency-ms N] [--throttle-rate R] [--throttle-every N] [--failure-rate R]
-                    [--quota ecc=300,rsa=500] [--key alias/NAME=KEY_SPEC ...]
+const USAGE = `usage: sealpost-kms-emulator [--port N] [--host 127.0.0.1] [--region us-east-1]
+                             [--latency-ms N] [--throttle-rate R] [--throttle-every N] [--failure-rate R]
+                             [--quota ecc=300,rsa=500] [--key alias/NAME=KEY_SPEC ...]
 
   --port N            port to listen on, 0 picks a free one (default 4599)
   --host ADDR         address to bind (default 127.0.0.1)
@@ -34,7 +34,7 @@ POST /__emulator/quotas (JSON),
 GET /__emulator/calls, POST /__emulator/reset-calls.`;
 
 function fail(message: string): never {
-  console.error(`kms-emulator: ${message}\n${USAGE}`);
+  console.error(`sealpost-kms-emulator: ${message}\n${USAGE}`);
   process.exit(2);
 }
 
@@ -99,6 +99,6 @@ try {
   process.once('SIGINT', stop);
 } catch (error) {
   if (error instanceof RangeError) fail(error.message);
-  console.error(`kms-emulator: ${(error as Error).message}`);
+  console.error(`sealpost-kms-emulator: ${(error as Error).message}`);
   process.exit(1);
 }

@@ -78,5 +78,7 @@ describe('the kms-emulator command', () => {
     const unknown = start(['--bogus']);
     expect((await once(unknown.child, 'exit'))[0]).toBe(2);
     expect(unknown.stderr()).toMatch(/Unknown option '--bogus'/);
+    // The usage names the command a reader can run.
+    expect(unknown.stderr()).toContain('usage: sealpost-kms-emulator [--port N]');
   });
 });
