@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { SealpostError, scavengeWhile, type Opener, type VerifiedMessage } from '@sealpost/envelope';
+import { SealpostError, isProcessAlive, scavengeWhile, type Opener, type VerifiedMessage } from '@sealpost/envelope';
 import { createS3OffloadReader, type OffloadPointer, type S3OffloadReader } from '@sealpost/transport';
 import type { ReceiverConfig } from './config.ts';
 
@@ -18,15 +18,6 @@ export interface OffloadHandling {
 /** A private work directory's name: the owning process id, so a restart can tell whose it is. */
 const OWNED = /^pid-(\d+)$/;
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /**
  * Creates this process's work directory under `base` and removes what crashed receivers left
  * there: the directories of processes that no longer run (and one under our own pid, left by a
@@ -37,7 +28,7 @@ export async function prepareWorkDir(base: string): Promise<string> {
   await mkdir(base, { recursive: true, mode: 0o700 });
   for (const name of await readdir(base)) {
     const owner = OWNED.exec(name);
-    if (owner && (Number(owner[1]) === process.pid || !alive(Number(owner[1])))) await rm(join(base, name), { recursive: true, force: true });
+    if (owner && (Number(owner[1]) === process.pid || !isProcessAlive(Number(owner[1])))) await rm(join(base, name), { recursive: true, force: true });
   }
   const own = join(base, `pid-${process.pid}`);
   await mkdir(own, { mode: 0o700 });

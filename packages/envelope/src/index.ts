@@ -51,4 +51,6 @@ export { createLocalKeyUnwrapper } from './keys/local/unwrapper.ts';
 export { generateLocalKeyPair, LOCAL_KEY_TYPES, type LocalKeyType, type LocalKeyPair } from './keys/local/generate.ts';
 export { localKeyId, toPrivateKey, toPublicKey, signingAlgorithmOf, describeKey, type KeyInput } from './keys/local/key-objects.ts';
 export { makeDirectory } from './stream/make-directory.ts';
+export { isProcessAlive } from './stream/process-alive.ts';
+export { syncDirectory } from './stream/sync-directory.ts';
 export { createScavenger, scavengeWhile } from './stream/scavenge.ts';

@@ -1,6 +1,6 @@
-import { open, readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { SealpostError } from '@sealpost/envelope';
+import { SealpostError, syncDirectory } from '@sealpost/envelope';
 import { selects, type DeadLetter, type DeadLetterBox, type DeadLetterSelection } from './dead-letters.ts';
 import { parseSpoolName, spoolName } from './spool.ts';
 
@@ -53,15 +53,6 @@ export function createSpoolDeadLetters(directory: string): DeadLetterBox {
     return Promise.all(entries.map(describe));
   }
 
-  async function fsyncDir(dir: string): Promise<void> {
-    const handle = await open(dir, 'r');
-    try {
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-  }
-
   return {
     list,
     async get(id) {
@@ -73,7 +64,7 @@ export function createSpoolDeadLetters(directory: string): DeadLetterBox {
       for (const letter of (await list()).filter((l) => selects(selection, l))) {
         const id = parseSpoolName(letter.transportId)?.id ?? letter.transportId.replace(/[^\w-]/g, '_');
         await rename(join(dead, letter.transportId), join(incoming, spoolName(Date.now(), 1, id)));
-        await fsyncDir(incoming);
+        await syncDirectory(incoming);
         await unlink(join(dead, `${letter.transportId}${REASON}`)).catch(() => undefined);
         moved.push(letter);
       }

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { open, readdir, rename, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { SealpostError, isSealpostError, makeDirectory } from '@sealpost/envelope';
+import { SealpostError, isSealpostError, makeDirectory, syncDirectory } from '@sealpost/envelope';
 import type { Delivery, MessageHandler, SendOptions, TransportConsumer, TransportSender } from './types.ts';
 import type { TransportEvents } from './events.ts';
 
@@ -36,15 +36,6 @@ export function spoolName(notBefore: number, attempt: number, id: string): strin
 export function parseSpoolName(name: string): { notBefore: number; attempt: number; id: string } | undefined {
   const match = /^(\d{15})-(\d+)-([\w-]+)\.sealpost$/.exec(name);
   return match ? { notBefore: Number(match[1]), attempt: Number(match[2]), id: match[3]! } : undefined;
-}
-
-async function fsyncDir(dir: string): Promise<void> {
-  const handle = await open(dir, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
 }
 
 function checkRange(name: string, value: number, min: number, max: number): number {
@@ -100,7 +91,7 @@ export function createSpoolTransport(directory: string, options: SpoolOptions = 
         await handle.close();
       }
       await rename(temp, join(dirs.incoming, name));
-      await fsyncDir(dirs.incoming);
+      await syncDirectory(dirs.incoming);
     } catch (cause) {
       await unlink(temp).catch(() => undefined);
       io('write')(cause);

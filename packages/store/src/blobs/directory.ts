@@ -4,7 +4,7 @@ import { chmod, copyFile, open, readdir, rename, stat, unlink } from 'node:fs/pr
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
-import { AtomicFile, SealpostError, makeDirectory } from '@sealpost/envelope';
+import { AtomicFile, SealpostError, isProcessAlive, makeDirectory, syncDirectory } from '@sealpost/envelope';
 import { BLOB_NAME, type BlobStore } from './blob-store.ts';
 
 const READ_BYTES = 256 * 1024;
@@ -18,15 +18,6 @@ const WRITER = /^\.?([A-Za-z0-9_-]+)\.(\d+)\./;
 /** When this process started, to tell its own files from those of an earlier process with the same pid (pid 1 in a container). */
 const STARTED_MS = Date.now() - process.uptime() * 1000;
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /**
  * True when a file in `tmp/` can no longer be completed: its writer on this host is gone (or is
  * an earlier process with our pid), or it is an hour old. A file of a live writer is kept.
@@ -36,7 +27,7 @@ function abandoned(file: string, mtimeMs: number, now: number): boolean {
   const writer = WRITER.exec(file);
   if (!writer || writer[1] !== HOST) return false;
   const pid = Number(writer[2]);
-  return pid === process.pid ? mtimeMs < STARTED_MS : !isAlive(pid);
+  return pid === process.pid ? mtimeMs < STARTED_MS : !isProcessAlive(pid);
 }
 /** Blobs are written in this subdirectory and renamed into place, so `init` finds leftovers without listing every blob. */
 const STAGING = 'tmp';
@@ -45,16 +36,6 @@ function ioFailure(message: string, cause: unknown): SealpostError {
   const code = (cause as NodeJS.ErrnoException | undefined)?.code;
   // A full disk or a transient fault may pass; a permission problem is for an operator, who may fix it: retry either way.
   return new SealpostError('STORE_UNAVAILABLE', `${message}: ${(cause as Error)?.message ?? String(cause)}`, { cause, transient: code !== 'EROFS' });
-}
-
-/** Makes a rename in `dir` durable: on Linux a new directory entry survives a crash only once the directory is fsynced. */
-async function syncDirectory(dir: string): Promise<void> {
-  const handle = await open(dir, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
 }
 
 /**
