@@ -26,6 +26,13 @@ const plan: Plan = quick ? { repMs: 40, reps: 2 } : { repMs: 1000, reps: 5 };
 const root = resolve(import.meta.dirname, '..');
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
+/** Writes a report (under bench/out/ for partial and quick runs) and says where. */
+function writeReport(out: string, markdown: string): void {
+  mkdirSync(resolve(out, '..'), { recursive: true });
+  writeFileSync(out, markdown);
+  log(`wrote ${out}`);
+}
+
 /** The offload row (section 7) as a target: what Sealpost adds beside raw S3 put + get. */
 function offloadTargets(offload: OffloadResults): Target[] {
   const ratio = offload.sealpostMBps / offload.rawMBps;
@@ -37,10 +44,7 @@ if (values.only === 'offload') {
   const { rows: offloadRows, results } = await offloadSection(quick);
   const markdown = [`Section 7 alone: \`pnpm bench${quick ? ' --quick' : ''} --only offload\`.`, '', targetTable(offloadTargets(results)), table(offloadRows), ''].join('\n');
   console.log(markdown);
-  const out = join(root, `bench/out/offload${quick ? '-quick' : ''}.md`);
-  mkdirSync(resolve(out, '..'), { recursive: true });
-  writeFileSync(out, markdown);
-  log(`wrote ${out}`);
+  writeReport(join(root, `bench/out/offload${quick ? '-quick' : ''}.md`), markdown);
   process.exit(0);
 }
 
@@ -49,10 +53,7 @@ if (values.only === 'workers') {
   const { rows: workerRows, results } = await workersSection(quick);
   const markdown = [`Section 4b alone: \`pnpm bench${quick ? ' --quick' : ''} --only workers\`.`, '', workersReading(results), table(workerRows), ''].join('\n');
   console.log(markdown);
-  const out = join(root, `bench/out/workers${quick ? '-quick' : ''}.md`);
-  mkdirSync(resolve(out, '..'), { recursive: true });
-  writeFileSync(out, markdown);
-  log(`wrote ${out}`);
+  writeReport(join(root, `bench/out/workers${quick ? '-quick' : ''}.md`), markdown);
   process.exit(0);
 }
 
@@ -63,10 +64,7 @@ if (values.only !== undefined) {
   const section = batchMarkdown(batchRows, results);
   console.log(section);
   if (quick) {
-    const out = join(root, 'bench/out/batch-quick.md');
-    mkdirSync(resolve(out, '..'), { recursive: true });
-    writeFileSync(out, section);
-    log(`wrote ${out}`);
+    writeReport(join(root, 'bench/out/batch-quick.md'), section);
   } else {
     // A partial run updates only its own section and targets: the others keep the last full run's figures.
     const out = join(root, 'BENCHMARKS.md');
@@ -178,7 +176,4 @@ const markdown = [
 ].join('\n');
 
 console.log(markdown);
-const out = quick ? join(root, 'bench/out/quick.md') : join(root, 'BENCHMARKS.md');
-mkdirSync(resolve(out, '..'), { recursive: true });
-writeFileSync(out, markdown);
-log(`wrote ${out}`);
+writeReport(quick ? join(root, 'bench/out/quick.md') : join(root, 'BENCHMARKS.md'), markdown);
