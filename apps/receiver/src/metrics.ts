@@ -65,7 +65,7 @@ export function createReceiverMetrics(info: BuildInfo = {}): ReceiverMetrics {
   return {
     registry,
     received: new Counter({ name: 'sealpost_messages_received_total', help: 'Envelopes taken from the transport', registers }),
-    receivedBytes: new Counter({ name: 'sealpost_received_bytes_total', help: 'Bytes of the envelopes taken from the transport', registers }),
+    receivedBytes: new Counter({ name: 'sealpost_received_bytes_total', help: 'Bytes of the envelopes taken from the transport (offloaded ones once read in full)', registers }),
     inFlight: new Gauge({ name: 'sealpost_messages_in_flight', help: 'Envelopes being opened and stored right now', registers }),
     stored: new Counter({ name: 'sealpost_messages_stored_total', help: 'Messages verified and newly stored', registers }),
     duplicates: new Counter({ name: 'sealpost_messages_duplicate_total', help: 'Redelivered messages already stored (acknowledged, no new row)', registers }),

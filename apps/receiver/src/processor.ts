@@ -46,12 +46,14 @@ export function createMessageProcessor(options: ProcessorOptions): MessageHandle
   };
 
   const offloaded = async (pointer: OffloadPointer, log: Logger): Promise<Outcome> => {
-    const stopOpen = metrics.openSeconds.startTimer();
+    const started = performance.now();
     const outcome = await withOffloaded(offload, opener, pointer, async (verified, payloadPath) => {
-      stopOpen();
+      // Download and open, as for an inline envelope the open alone; the pointer's size is now proven.
+      metrics.openSeconds.observe((performance.now() - started) / 1000);
+      metrics.receivedBytes.inc(pointer.size);
       // The store streams the payload file into its row or blob; the file is removed afterwards.
       return { manifest: verified.manifest, result: await store.putFile(toStoredFields(verified, new Date()), payloadPath) };
-    }).finally(() => stopOpen());
+    });
     if (!offload!.keep) {
       // Stored first, deleted second: a crash in between leaves an object (a lifecycle rule's to
       // expire), never a message without its copy. A failed delete is logged, not retried:
@@ -64,7 +66,8 @@ export function createMessageProcessor(options: ProcessorOptions): MessageHandle
   return async (delivery: Delivery) => {
     const started = performance.now();
     metrics.received.inc();
-    metrics.receivedBytes.inc(delivery.pointer ? delivery.pointer.size : delivery.envelope.byteLength);
+    // A pointer's size is only a claim until its object is read: counted once it has been.
+    if (!delivery.pointer) metrics.receivedBytes.inc(delivery.envelope.byteLength);
     metrics.inFlight.inc();
     const log = logger.child({ transportId: delivery.transportId, attempt: delivery.attempt, ...(delivery.pointer ? { offloaded: `s3://${delivery.pointer.bucket}/${delivery.pointer.key}` } : {}) });
     try {

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { SealpostError, checkMessageOptions, createSealer, openInputFile, scavengeWhile, type BatchSigningOptions, type DataKeyReuse, type KeyWrapper, type SealMessageOptions, type Signer } from '@sealpost/envelope';
+import { SealpostError, checkMessageOptions, createSealer, ioError, openInputFile, type BatchSigningOptions, type DataKeyReuse, type KeyWrapper, type SealMessageOptions, type Signer } from '@sealpost/envelope';
 import type { S3Offload, TransportSender } from '@sealpost/transport';
 
 /** Options for offloading large envelopes to S3 (the claim-check pattern). */
@@ -133,8 +133,7 @@ export function createSender(options: SenderOptions): Sender {
           return await send(await readFile(path).catch(fileError(path)), messageOptions);
         }
         const { id, stream } = sealer.sealStream(input.stream, input.size, messageOptions);
-        // Reading, sealing and uploading allocate a buffer per chunk: collect them as they die, so memory stays flat.
-        await scavengeWhile(() => sendOffloaded(id, stream));
+        await sendOffloaded(id, stream);
         return id;
       } finally {
         input.stream.destroy();
@@ -179,6 +178,8 @@ export function createSender(options: SenderOptions): Sender {
           sendBatch(sealed.splice(0, transport.batchSize));
           while (sending.size >= BATCHES_IN_FLIGHT) await Promise.race(sending);
         }
+        // Offloaded envelopes are in the air on their own (sendAlone): bounded the same way.
+        while (sending.size >= BATCHES_IN_FLIGHT) await Promise.race(sending);
         if (all) await Promise.all(sending);
       };
       let index = 0;
@@ -221,6 +222,5 @@ export function createSender(options: SenderOptions): Sender {
 }
 
 const fileError = (path: string) => (cause: unknown): never => {
-  const code = (cause as NodeJS.ErrnoException | undefined)?.code;
-  throw new SealpostError('IO_ERROR', `cannot read ${path}: ${(cause as Error)?.message ?? String(cause)}`, { cause, transient: !(code === 'ENOENT' || code === 'EACCES' || code === 'EISDIR') });
+  throw ioError(`cannot read ${path}`, cause);
 };

@@ -34,7 +34,7 @@ export { createSealer, checkMessageOptions, type Sealer, type SealerOptions, typ
 export type { SealStreamResult, SealFileResult } from './seal/seal-stream.ts';
 export { createOpener, type Opener, type OpenerOptions } from './open/opener.ts';
 export type { OpenStreamDestination } from './open/open-stream.ts';
-export { AtomicFile, openInputFile, discardPendingFilesSync, type InputFile } from './stream/files.ts';
+export { AtomicFile, openInputFile, discardPendingFilesSync, ioError, type InputFile } from './stream/files.ts';
 export { inspect, type EnvelopeInfo } from './inspect.ts';
 export { createDataKeySource, type DataKeyReuse, type DataKey, type DataKeySource } from './keys/data-key-source.ts';
 export { cachingUnwrapper, type DataKeyCacheOptions } from './keys/data-key-cache.ts';

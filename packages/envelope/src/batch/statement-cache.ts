@@ -33,12 +33,12 @@ export interface StatementCache {
   lookup(sender: TrustedSender, statement: Uint8Array, signature: Uint8Array): VerifiedStatement | undefined;
   /**
    * Resolves true when `signature` verifies over `statement` for the trusted `sender`, and then
-   * holds the statement (`decoded`, when the caller has decoded it already) for {@link lookup}.
+   * holds the statement for {@link lookup}, which decodes it from the very bytes that verified.
    */
-  verify(sender: TrustedSender, statement: Uint8Array, signature: Uint8Array, decoded?: BatchStatement): Promise<boolean>;
+  verify(sender: TrustedSender, statement: Uint8Array, signature: Uint8Array): Promise<boolean>;
 }
 
-/** Statements whose proofs' nodes are kept: the batches being read now (a few KB each). */
+/** Statements whose proofs' nodes are kept: the batches being read now (up to KnownNodes' cap of nodes each). */
 const NODE_MEMO_STATEMENTS = 64;
 
 /**
@@ -55,14 +55,14 @@ export function createStatementCache(options: StatementCacheOptions = {}): State
   const ttl = options.ttlMs ?? 600_000;
   if (!Number.isSafeInteger(max) || max < 1) throw new SealpostError('CONFIG_INVALID', 'statementCache.maxEntries must be a positive integer');
   if (!Number.isSafeInteger(ttl) || ttl < 1) throw new SealpostError('CONFIG_INVALID', 'statementCache.ttlMs must be a positive integer');
-  type Check = { sender: TrustedSender; statement: Uint8Array; signature: Uint8Array; decoded: BatchStatement | undefined };
-  // A held statement is decoded when first looked up if the caller of verify had not decoded it.
+  type Check = { sender: TrustedSender; statement: Uint8Array; signature: Uint8Array };
+  // A held statement is decoded, once, from its own bytes when first looked up.
   type Held = { statement: BatchStatement | undefined };
   const cache = new LRUCache<string, Held, Check>({
     max,
     ttl,
     fetchMethod: async (_key, _stale, { context: c }) =>
-      (await c.sender.verifier.verify(c.sender.keyId, c.sender.algorithm, c.statement, c.signature)) ? { statement: c.decoded } : undefined,
+      (await c.sender.verifier.verify(c.sender.keyId, c.sender.algorithm, c.statement, c.signature)) ? { statement: undefined } : undefined,
   });
   // The nodes of the batches being read now: a small window, as a batch's messages arrive together.
   const memos = new LRUCache<string, KnownNodes>({ max: Math.min(max, NODE_MEMO_STATEMENTS), ttl });
@@ -86,8 +86,8 @@ export function createStatementCache(options: StatementCacheOptions = {}): State
         },
       };
     },
-    async verify(sender, statement, signature, decoded) {
-      return (await cache.fetch(keyOf(sender, statement, signature), { context: { sender, statement, signature, decoded } })) !== undefined;
+    async verify(sender, statement, signature) {
+      return (await cache.fetch(keyOf(sender, statement, signature), { context: { sender, statement, signature } })) !== undefined;
     },
   };
 }

@@ -1,4 +1,4 @@
-import { hash } from 'node:crypto';
+import { sha256 } from '../sha256.ts';
 
 /**
  * The Merkle tree of a batch, as RFC 9162 section 2.1 defines it for Certificate Transparency:
@@ -17,7 +17,6 @@ const NODE_PREFIX = Buffer.of(0x01);
 
 // One-shot hashing: for inputs this small it costs less than a Hash object's set-up. (Base64 out:
 // every supported Node version has it; a Buffer output is newer.)
-const sha256 = (data: Uint8Array): Buffer => Buffer.from(hash('sha256', data, 'base64'), 'base64');
 
 /** `SHA-256(0x00 || manifest)`: a batch leaf. */
 export function leafHash(manifest: Uint8Array): Buffer {

@@ -30,6 +30,6 @@ export async function verifyBatchEvidence(manifest: Manifest, manifestBytes: Uin
   const root = held ? held.root(leaf, proof.index, proof.path) : rootFromProof(leaf, proof.index, statement.count, proof.path);
   needs(root !== undefined && timingSafeEqual(root, statement.root), 'BATCH_PROOF_INVALID', `the inclusion proof for leaf ${proof.index} of ${statement.count} does not lead to the signed root`);
   if (held) return;
-  const valid = cache ? await cache.verify(sender, batch.statement, signature, statement) : await sender.verifier.verify(sender.keyId, sender.algorithm, batch.statement, signature);
+  const valid = cache ? await cache.verify(sender, batch.statement, signature) : await sender.verifier.verify(sender.keyId, sender.algorithm, batch.statement, signature);
   needs(valid, 'SIGNATURE_INVALID', 'the batch statement signature does not verify');
 }

@@ -1,12 +1,11 @@
-import { hash } from 'node:crypto';
 import { MapShape, decodeCanonical, encodeCanonical, encodeOnce } from '../cbor.ts';
 import { SealpostError, needs, type ErrorCode } from '../errors.ts';
 import { isWrappingAlgorithm, WRAPPING_ALGORITHMS } from '../algorithms.ts';
 import type { WrappingAlgorithm } from '../keys/types.ts';
 import type { Limits } from '../limits.ts';
+import { sha256 } from '../sha256.ts';
 
 // One-shot hashing: for a header's few hundred bytes it costs less than a Hash object's set-up.
-const sha256 = (data: Uint8Array): Buffer => Buffer.from(hash('sha256', data, 'base64'), 'base64');
 
 /** The first eight bytes of every envelope. */
 export const MAGIC = Buffer.from('SEALPOST', 'latin1');

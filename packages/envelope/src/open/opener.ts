@@ -1,4 +1,3 @@
-import { hash } from 'node:crypto';
 import { SealpostError, isSealpostError } from '../errors.ts';
 import { parseBundle } from '../bundle/bundle.ts';
 import { decryptFrameParts } from '../format/frames.ts';
@@ -12,6 +11,7 @@ import { unlock, verifyBundle, type OpenContext } from './checks.ts';
 import { verifiedEvidence } from '../batch/evidence.ts';
 import { createStatementCache, type StatementCacheOptions } from '../batch/statement-cache.ts';
 import { openFile, openStream, type OpenStreamDestination } from './open-stream.ts';
+import { sha256 } from '../sha256.ts';
 
 /** Options for {@link createOpener}. */
 export interface OpenerOptions {
@@ -107,7 +107,7 @@ async function openVerified(envelope: Uint8Array, context: OpenContext): Promise
     {
       payloadName: parts.payloadName,
       payloadSize: parts.payload.length,
-      payloadSha256: Buffer.from(hash('sha256', parts.payload, 'base64'), 'base64'),
+      payloadSha256: sha256(parts.payload),
       manifestBytes: parts.manifest,
       signature: parts.signature,
       certificates: parts.certificates ?? [],

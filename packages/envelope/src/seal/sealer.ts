@@ -1,4 +1,3 @@
-import { hash } from 'node:crypto';
 import { randomPoolBytes } from '../random.ts';
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
@@ -17,11 +16,11 @@ import type { Manifest } from '../message.ts';
 import { certificateDigests, checkSignerCertificates } from '../certs/chain.ts';
 import { isUuidV7, uuidv7 } from '../uuid.ts';
 import { sealStream, sealFile, type SealFileResult, type SealStreamResult } from './seal-stream.ts';
+import { sha256 } from '../sha256.ts';
 
 const gzipAsync = promisify(gzip);
 
 // One-shot hashing: for a small payload it costs less than a Hash object's set-up.
-const sha256 = (data: Uint8Array): Buffer => Buffer.from(hash('sha256', data, 'base64'), 'base64');
 
 /** Options fixed for every message a {@link Sealer} seals. */
 export interface SealerOptions {

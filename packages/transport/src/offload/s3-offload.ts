@@ -12,9 +12,9 @@ export interface S3OffloadOptions {
   readonly location: OffloadLocation;
   /** A client to use. @defaultValue one from the standard AWS configuration ({@link s3ClientFromEnvironment}) */
   readonly client?: S3Client;
-  /** Bytes per multipart part (S3: at least 5 MiB). @defaultValue 8 MiB */
+  /** Bytes per multipart part (S3: at least 5 MiB). @defaultValue 5 MiB */
   readonly partSize?: number;
-  /** Parts uploaded at once; memory is about partSize x (queueSize + 1). @defaultValue 4 */
+  /** Parts uploaded at once; memory is about partSize x (queueSize + 1). @defaultValue 2 */
   readonly queueSize?: number;
 }
 
@@ -67,7 +67,8 @@ export function createS3Offload(options: S3OffloadOptions): S3Offload {
       const hash = createHash('sha256');
       let size = 0;
       let sourceError: unknown;
-      const scavenge = createScavenger();
+      // An envelope already in memory is one chunk: nothing dies on the way to collect early.
+      const scavenge = source instanceof Uint8Array ? () => undefined : createScavenger();
       async function* counted(): AsyncGenerator<Uint8Array> {
         try {
           for await (const chunk of source instanceof Uint8Array ? [source] : source) {
@@ -190,7 +191,9 @@ export function createS3OffloadReader(options: S3OffloadReaderOptions): S3Offloa
       return verified();
     },
     async remove(pointer) {
-      await client.send(new DeleteObjectCommand({ Bucket: pointer.bucket, Key: pointer.key })).catch(s3Failure('DeleteObject', pointer));
+      await client.send(new DeleteObjectCommand({ Bucket: pointer.bucket, Key: pointer.key })).catch((cause: unknown) => {
+        if (!MISSING.has((cause as Error | undefined)?.name ?? '')) s3Failure('DeleteObject', pointer)(cause);
+      });
     },
     async probe() {
       for (const bucket of allowed) {
