@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SealpostError } from '@sealpost/envelope';
+import { isBucketName } from '@sealpost/transport';
 import ms from 'ms';
 import { z } from 'zod';
 
@@ -30,7 +31,7 @@ const boolean = z.union([z.boolean(), z.string()]).transform((value, ctx): boole
 });
 
 /** S3 bucket names (the rules S3 applies to general purpose buckets). */
-const buckets = list.pipe(z.array(z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'expected S3 bucket names (3-63 of a-z, 0-9, dot and hyphen)')));
+const buckets = list.pipe(z.array(z.string().refine(isBucketName, 'expected S3 bucket names (3-63 of a-z, 0-9, dot and hyphen, as S3 names them)')));
 
 const int = (min: number, max: number) =>
   z.preprocess(
@@ -149,12 +150,18 @@ export async function loadReceiverSettings<K extends keyof Settings>(only: reado
     if (result.success) config[key] = result.data;
     else problems.push(`${key} (${setting.env}): ${raw === undefined ? 'required' : result.error.issues.map((i) => i.message).join('; ')}`);
   }
-  const listed = (key: 'trust' | 'trustCa' | 'crl') => (config[key] as string[] | undefined)?.length ?? 0;
+  const listed = (key: 'trust' | 'trustCa' | 'crl' | 'offloadBuckets') => (config[key] as string[] | undefined)?.length ?? 0;
   if (config.trust && config.trustCa && listed('trust') === 0 && listed('trustCa') === 0) {
     problems.push(`trust (${SETTINGS.trust.env}) or trustCa (${SETTINGS.trustCa.env}): at least one trusted sender or CA certificate is required`);
   }
   if (config.trustCa && listed('crl') > 0 && listed('trustCa') === 0) {
     problems.push(`crl (${SETTINGS.crl.env}): CRLs apply to certificates; set trustCa (${SETTINGS.trustCa.env}) too`);
+  }
+  // An offloaded envelope is as large as the offload limit: only a blob location holds such payloads
+  // (SQLite has one by default; a database row would take the whole payload into memory, or refuse it).
+  const blobless = config.blobStore === '' || config.blobStore === 'none';
+  if (listed('offloadBuckets') > 0 && typeof config.store === 'string' && !config.store.startsWith('sqlite:') && blobless) {
+    problems.push(`offloadBuckets (${SETTINGS.offloadBuckets.env}): offloaded payloads are stored in a blob location; set blobStore (${SETTINGS.blobStore.env}) for ${config.store.split(':')[0]} stores`);
   }
   if (problems.length > 0) throw new SealpostError('CONFIG_INVALID', `invalid receiver configuration: ${problems.join('; ')}`);
   return config as Pick<ReceiverConfig, K>;

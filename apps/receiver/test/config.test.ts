@@ -29,6 +29,14 @@ describe('receiver configuration', () => {
     await expect(loadReceiverConfig({ env: { SEALPOST_KEYS: 'k.pem', SEALPOST_TRUST: 't.pem', SEALPOST_CRL: 'a.crl' } })).rejects.toThrow(/crl \(SEALPOST_CRL\): CRLs apply to certificates/);
   });
 
+  it('follows offload pointers only into a store with a blob location, and from buckets S3 could name', async () => {
+    const base = { SEALPOST_KEYS: 'k.pem', SEALPOST_TRUST: 't.pem', SEALPOST_OFFLOAD_BUCKETS: 'inbox-large' };
+    expect((await loadReceiverConfig({ env: base })).offloadBuckets).toEqual(['inbox-large']);
+    expect((await loadReceiverConfig({ env: { ...base, SEALPOST_STORE: 'postgres://127.0.0.1/test', SEALPOST_BLOB_STORE: 's3://blobs/sealpost/' } })).blobStore).toBe('s3://blobs/sealpost/');
+    await expect(loadReceiverConfig({ env: { ...base, SEALPOST_STORE: 'dynamodb://messages' } })).rejects.toThrow(/offloadBuckets \(SEALPOST_OFFLOAD_BUCKETS\): offloaded payloads are stored in a blob location; set blobStore \(SEALPOST_BLOB_STORE\) for dynamodb stores/);
+    await expect(loadReceiverConfig({ env: { ...base, SEALPOST_OFFLOAD_BUCKETS: 'a..b' } })).rejects.toThrow(/offloadBuckets \(SEALPOST_OFFLOAD_BUCKETS\): expected S3 bucket names/);
+  });
+
   it('reads a JSON config file, lets the environment override it, and refuses unknown keys', async () => {
     const { mkdtemp, writeFile, rm } = await import('node:fs/promises');
     const { join } = await import('node:path');

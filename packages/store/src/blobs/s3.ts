@@ -65,7 +65,8 @@ export function createS3BlobStore(options: S3BlobStoreOptions): BlobStore {
         throw new SealpostError(name === 'NotFound' || PERMANENT.has(name) ? 'STORE_NOT_FOUND' : 'STORE_UNAVAILABLE', `S3 bucket ${bucket} for payload blobs: ${name}: ${(error as Error).message}`, { cause: error });
       });
     },
-    owns: (ref) => ref.startsWith(base),
+    // Only references under this prefix: others (written before the prefix changed) are read by a reader of their own.
+    owns: (ref) => ref.startsWith(base + prefix),
     async write(name, source) {
       if (!BLOB_NAME.test(name)) throw new SealpostError('INTERNAL_ERROR', `invalid blob name ${JSON.stringify(name)}`);
       const key = `${prefix}${name}`;
