@@ -121,6 +121,32 @@ describe('blob locations', () => {
     }
   });
 
+  it('S3: after the prefix setting changes, payloads written under the old prefix are still read and verified', async () => {
+    const database = join(dir, randomUUID(), 'messages.db');
+    const m = sampleMessage({ payload: randomBytes(300 * 1024) });
+    const before = createSqliteStore(database, { blobs: createS3BlobStore({ bucket, prefix: `old-${randomUUID()}/`, client: s3 }) });
+    await before.init();
+    expect(await before.put(m)).toBe('stored');
+    await before.close();
+    // A reference outside the configured prefix is read through the standard AWS configuration.
+    const saved = { endpoint: process.env.AWS_ENDPOINT_URL_S3, region: process.env.AWS_REGION, id: process.env.AWS_ACCESS_KEY_ID, secret: process.env.AWS_SECRET_ACCESS_KEY };
+    Object.assign(process.env, { AWS_ENDPOINT_URL_S3: emulator.address, AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 't', AWS_SECRET_ACCESS_KEY: 't' });
+    const after = createSqliteStore(database, { blobs: createS3BlobStore({ bucket, prefix: `new-${randomUUID()}/`, client: s3 }) });
+    try {
+      await after.init();
+      const stream = (await after.openPayload(m.id))!;
+      const chunks: Buffer[] = [];
+      for await (const chunk of stream) chunks.push(chunk as Buffer);
+      expect(Buffer.concat(chunks).equals(Buffer.from(m.payload))).toBe(true);
+    } finally {
+      await after.close();
+      for (const [name, value] of [['AWS_ENDPOINT_URL_S3', saved.endpoint], ['AWS_REGION', saved.region], ['AWS_ACCESS_KEY_ID', saved.id], ['AWS_SECRET_ACCESS_KEY', saved.secret]] as const) {
+        if (value === undefined) delete process.env[name];
+        else process.env[name] = value;
+      }
+    }
+  });
+
   it('S3: a missing bucket fails init with STORE_NOT_FOUND, naming it', async () => {
     const blobs = createS3BlobStore({ bucket: `missing-${randomUUID()}`, client: s3 });
     await expect(blobs.init(true)).rejects.toMatchObject({ code: 'STORE_NOT_FOUND', message: expect.stringContaining('missing-') });
