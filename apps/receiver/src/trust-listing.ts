@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { SealpostError, describeCertificate, type SigningAlgorithm } from '@sealpost/envelope';
+import { SealpostError, describeCertificate, parseCertificateChain, type SigningAlgorithm } from '@sealpost/envelope';
 import { resolveCertificateTrust, resolveTrustedSenders } from '@sealpost/key-refs';
 import { certificateTrustRefs, type TrustSettings } from './opener-from-config.ts';
 
@@ -18,24 +18,21 @@ export interface TrustListing {
   readonly constraints: { readonly subject?: string; readonly subjectAltName?: string; readonly extendedKeyUsage?: string; readonly policy?: string };
 }
 
-const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g;
-
 /**
  * Lists whom a receiver with these settings trusts. Every reference is resolved as the
  * receiver resolves it at start (trusted key files and directories, KMS keys by DescribeKey and
  * GetPublicKey, CA files and CRLs), so a listing that succeeds is one a receiver starts with.
  */
 export async function describeTrust(settings: TrustSettings): Promise<TrustListing> {
+  const certificateTrust = certificateTrustRefs(settings);
   const [senders, certificateAuthorities] = await Promise.all([
     Promise.all(settings.trust.map(async (ref) => (await resolveTrustedSenders(ref, { kmsVerify: settings.kmsVerify })).map((s) => ({ keyId: s.keyId, algorithm: s.algorithm, source: s.label ?? ref })))),
     settings.trustCa.length === 0
       ? []
-      : resolveCertificateTrust(certificateTrustRefs(settings)).then(() =>
+      : resolveCertificateTrust(certificateTrust).then(() =>
           Promise.all(settings.trustCa.map(async (path) => {
-            const bytes = await readFile(path);
-            const pems = bytes.toString('latin1').match(PEM_CERTIFICATE);
-            const ders = pems ? pems.map((pem) => Buffer.from(pem.replace(/-----[^-]+-----|\s+/g, ''), 'base64')) : [bytes];
-            return ders.map((der) => {
+            // The files parse as the trust store parsed them a moment ago: one or more CA certificates each.
+            return parseCertificateChain(await readFile(path)).map((der) => {
               try {
                 const described = describeCertificate(der);
                 return { subject: described.subject, fingerprint: described.fingerprint, notAfter: described.notAfter.toISOString(), source: path };
@@ -46,6 +43,5 @@ export async function describeTrust(settings: TrustSettings): Promise<TrustListi
           })),
         ),
   ]);
-  const constraints = certificateTrustRefs(settings).constraints;
-  return { senders: senders.flat(), certificateAuthorities: certificateAuthorities.flat(), crls: settings.crl, constraints };
+  return { senders: senders.flat(), certificateAuthorities: certificateAuthorities.flat(), crls: settings.crl, constraints: certificateTrust.constraints };
 }

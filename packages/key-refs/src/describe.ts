@@ -1,5 +1,5 @@
-import { readFile } from 'node:fs/promises';
 import { SealpostError, createLocalKeyWrapper, createLocalTrustedSender, describeKey, toPublicKey, type SigningAlgorithm, type WrappingAlgorithm } from '@sealpost/envelope';
+import { inFile, kms, kmsKeyId, readPem } from './ref-parts.ts';
 import type { KeyRef, ResolveOptions } from './resolve.ts';
 
 /** What `sealpost keys id` reports about a key reference. */
@@ -32,13 +32,11 @@ export interface KeyRefDescription {
  * ```
  */
 export async function describeKeyRef(ref: KeyRef, options: ResolveOptions = {}): Promise<KeyRefDescription> {
-  if (ref.startsWith('kms:')) {
-    const keyId = ref.slice('kms:'.length);
-    if (!keyId) throw new SealpostError('CONFIG_INVALID', `key reference ${JSON.stringify(ref)} names no KMS key`);
-    const module = await import('@sealpost/aws-kms');
-    const client = module.createKmsClient(options.onKmsCall ? { onCall: options.onKmsCall } : {});
+  const kmsKey = kmsKeyId(ref);
+  if (kmsKey !== undefined) {
+    const { module, client } = await kms(options);
     try {
-      const metadata = await module.describeAnyKey(client, keyId);
+      const metadata = await module.describeAnyKey(client, kmsKey);
       return metadata.purpose === 'sign'
         ? { ref, keyId: metadata.Arn, role: 'sender', algorithm: module.KEY_SPEC_SIGNING_ALGORITHM[metadata.KeySpec]!, type: metadata.KeySpec }
         : { ref, keyId: metadata.Arn, role: 'recipient', algorithm: 'RSAES_OAEP_SHA_256', type: metadata.KeySpec };
@@ -46,12 +44,7 @@ export async function describeKeyRef(ref: KeyRef, options: ResolveOptions = {}):
       client.destroy();
     }
   }
-  let pem: string;
-  try {
-    pem = await readFile(ref, 'utf8');
-  } catch (cause) {
-    throw new SealpostError('CONFIG_INVALID', `cannot read key ${ref}: ${(cause as NodeJS.ErrnoException).code ?? (cause as Error).message}`, { cause });
-  }
+  const pem = await readPem(ref, 'key');
   let key;
   try {
     key = toPublicKey(pem);
@@ -59,15 +52,12 @@ export async function describeKeyRef(ref: KeyRef, options: ResolveOptions = {}):
     throw new SealpostError('KEY_INVALID', `${ref}: not a PEM public or private key`, { cause: error });
   }
   // The envelope's own constructors compute the id and refuse unusable keys, so the id shown is the one messages carry.
-  try {
+  return inFile(ref, (): KeyRefDescription => {
     if (key.asymmetricKeyType === 'rsa') {
       const wrapper = createLocalKeyWrapper(key);
       return { ref, keyId: wrapper.keyId, role: 'recipient', algorithm: wrapper.algorithm, type: describeKey(key) };
     }
     const sender = createLocalTrustedSender(key);
     return { ref, keyId: sender.keyId, role: 'sender', algorithm: sender.algorithm, type: describeKey(key) };
-  } catch (error) {
-    if (error instanceof SealpostError) throw new SealpostError(error.code, `${ref}: ${error.message}`, { cause: error });
-    throw error;
-  }
+  });
 }

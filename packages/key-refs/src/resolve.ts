@@ -1,4 +1,4 @@
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   SealpostError,
@@ -12,6 +12,7 @@ import {
   type Signer,
   type TrustedSender,
 } from '@sealpost/envelope';
+import { inFile, kms, kmsKeyId, readPem } from './ref-parts.ts';
 
 /**
  * A key reference as users write it: a PEM file path, or `kms:` followed by a KMS key id,
@@ -28,39 +29,6 @@ export interface ResolveOptions {
   readonly kmsWrap?: 'local' | 'encrypt';
   /** Called for every KMS API call, for metrics. */
   readonly onKmsCall?: (operation: string) => void;
-}
-
-const KMS_PREFIX = 'kms:';
-
-function kmsKeyId(ref: KeyRef): string | undefined {
-  if (!ref.startsWith(KMS_PREFIX)) return undefined;
-  const id = ref.slice(KMS_PREFIX.length);
-  if (!id) throw new SealpostError('CONFIG_INVALID', `key reference ${JSON.stringify(ref)} names no KMS key`);
-  return id;
-}
-
-async function kms(options: ResolveOptions) {
-  const module = await import('@sealpost/aws-kms');
-  const client = module.createKmsClient(options.onKmsCall ? { onCall: options.onKmsCall } : {});
-  return { module, client };
-}
-
-async function readPem(path: string, what: string): Promise<string> {
-  try {
-    return await readFile(path, 'utf8');
-  } catch (cause) {
-    throw new SealpostError('CONFIG_INVALID', `cannot read ${what} ${path}: ${(cause as NodeJS.ErrnoException).code ?? (cause as Error).message}`, { cause });
-  }
-}
-
-/** Where a key went wrong, with the file it came from. */
-function inFile<T>(path: string, build: () => T): T {
-  try {
-    return build();
-  } catch (error) {
-    if (error instanceof SealpostError) throw new SealpostError(error.code, `${path}: ${error.message}`, { cause: error });
-    throw error;
-  }
 }
 
 /** The signer for `ref`: an EC private key file or a KMS SIGN_VERIFY key. */
