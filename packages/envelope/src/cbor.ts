@@ -217,7 +217,7 @@ export function encodeCanonical(value: CborValue): Buffer {
 export const MAX_CBOR_DEPTH = 16;
 
 /** True when `bytes[from..to)` is ASCII: valid UTF-8 without a native call (most of the format's text is). */
-function isAsciiRange(bytes: Uint8Array, from: number, to: number): boolean {
+export function isAsciiRange(bytes: Uint8Array, from: number, to: number): boolean {
   for (let i = from; i < to; i++) if (bytes[i]! >= 0x80) return false;
   return true;
 }

@@ -2,7 +2,7 @@ import { ChangeMessageVisibilityBatchCommand, DeleteMessageCommand, ReceiveMessa
 import { SealpostError } from '@sealpost/envelope';
 import { selects, type DeadLetter, type DeadLetterBox, type DeadLetterSelection } from './dead-letters.ts';
 import { pointerLocation, SIZE_ATTRIBUTE } from './offload/pointer.ts';
-import { clientFor, MESSAGE_ID_ATTRIBUTE, pointerAttributes, type SqsOptions } from './sqs.ts';
+import { attributeOf, clientFor, MESSAGE_ID_ATTRIBUTE, pointerAttributes, type SqsOptions } from './sqs.ts';
 
 /** How long the messages of one scan stay invisible to other readers of the dead-letter queue, in seconds. */
 const SCAN_VISIBILITY_SECONDS = 120;
@@ -11,22 +11,20 @@ const unavailable = (what: string) => (cause: unknown): never => {
   throw new SealpostError('TRANSPORT_UNAVAILABLE', `SQS ${what}: ${(cause as Error).message}`, { cause });
 };
 
-const attribute = (message: Message, name: string) => message.MessageAttributes?.[name]?.StringValue;
-
 function describe(message: Message): DeadLetter {
   const sent = Number(message.Attributes?.SentTimestamp);
-  const attempts = Number(attribute(message, 'sealpost-attempts'));
+  const attempts = Number(attributeOf(message, 'sealpost-attempts'));
   const offloaded = pointerLocation(message.Body);
   return {
     ...(offloaded ? { offloaded } : {}),
-    id: attribute(message, MESSAGE_ID_ATTRIBUTE) ?? attribute(message, 'sealpost-source-message-id') ?? message.MessageId ?? '',
+    id: attributeOf(message, MESSAGE_ID_ATTRIBUTE) ?? attributeOf(message, 'sealpost-source-message-id') ?? message.MessageId ?? '',
     transportId: message.MessageId ?? '',
-    code: attribute(message, 'sealpost-error-code') ?? 'UNKNOWN',
-    reason: attribute(message, 'sealpost-error-reason') ?? 'no reason recorded',
+    code: attributeOf(message, 'sealpost-error-code') ?? 'UNKNOWN',
+    reason: attributeOf(message, 'sealpost-error-reason') ?? 'no reason recorded',
     at: Number.isFinite(sent) ? new Date(sent).toISOString() : undefined,
     attempts: Number.isInteger(attempts) && attempts > 0 ? attempts : undefined,
     // A pointer's size is the offloaded envelope's, from its ExtendedPayloadSize attribute.
-    size: attribute(message, SIZE_ATTRIBUTE) !== undefined ? Number(attribute(message, SIZE_ATTRIBUTE)) : Buffer.byteLength(message.Body ?? '', 'base64'),
+    size: attributeOf(message, SIZE_ATTRIBUTE) !== undefined ? Number(attributeOf(message, SIZE_ATTRIBUTE)) : Buffer.byteLength(message.Body ?? '', 'base64'),
   };
 }
 
@@ -105,7 +103,7 @@ export function createSqsDeadLetters(options: SqsOptions & { readonly client?: S
     },
     redrive(selection) {
       return withSelected(selection, async (message) => {
-        const messageId = attribute(message, MESSAGE_ID_ATTRIBUTE);
+        const messageId = attributeOf(message, MESSAGE_ID_ATTRIBUTE);
         const attributes = { ...(messageId ? { [MESSAGE_ID_ATTRIBUTE]: { DataType: 'String', StringValue: messageId } } : {}), ...pointerAttributes(message) };
         await client
           .send(

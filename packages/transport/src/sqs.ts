@@ -56,7 +56,8 @@ export function clientFor(queueUrl: string): SQSClient {
 /** Message attribute carrying the Sealpost message id, set by `send` when one is given. */
 export const MESSAGE_ID_ATTRIBUTE = 'sealpost-message-id';
 
-const attributeOf = (message: Message, name: string) => message.MessageAttributes?.[name]?.StringValue;
+/** A string message attribute's value. */
+export const attributeOf = (message: Message, name: string) => message.MessageAttributes?.[name]?.StringValue;
 
 /** The pointer attributes of a message, copied as they are (a dead letter or redrive keeps them). */
 export function pointerAttributes(message: Message): NonNullable<Message['MessageAttributes']> {

@@ -1,5 +1,6 @@
 import { isUtf8 } from 'node:buffer';
 import { SealpostError, needs } from '../errors.ts';
+import { isAsciiRange } from '../cbor.ts';
 
 /**
  * The one tar dialect a bundle uses: POSIX ustar regular-file headers with fixed fields, which
@@ -117,7 +118,7 @@ export function readHeader(block: Uint8Array): EntryHeader {
   // template's fixed fields, both numbers NUL-terminated, and the checksum over all of it.
   const checksum = TEMPLATE_SUM + sum(bytes, 0, nameBytes) + sum(bytes, 124, 135) + sum(bytes, 136, 147);
   const exact =
-    (isAscii(bytes, nameBytes) || isUtf8(bytes.subarray(0, nameBytes))) &&
+    (isAsciiRange(bytes, 0, nameBytes) || isUtf8(bytes.subarray(0, nameBytes))) &&
     ZERO_BLOCK.compare(bytes, nameBytes, MAX_NAME_BYTES, 0, MAX_NAME_BYTES - nameBytes) === 0 &&
     likeTemplate(bytes, MAX_NAME_BYTES, 124) &&
     bytes[135] === 0 &&
@@ -134,12 +135,6 @@ export function readHeader(block: Uint8Array): EntryHeader {
 }
 
 const ZERO_BLOCK = Buffer.alloc(BLOCK);
-
-/** True when the first `length` bytes of `bytes` are ASCII (then valid UTF-8 without more ado). */
-function isAscii(bytes: Uint8Array, length: number): boolean {
-  for (let i = 0; i < length; i++) if (bytes[i]! >= 0x80) return false;
-  return true;
-}
 
 /** True when every byte of `bytes` is zero (compared a block at a time, natively, without views). */
 export function isZero(bytes: Uint8Array): boolean {
