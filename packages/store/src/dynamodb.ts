@@ -11,7 +11,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { SealpostError, type SigningAlgorithm } from '@sealpost/envelope';
 import type { RowStore, StoredRow } from './rows.ts';
-import { decodeCertificates, encodeCertificates, sameBytes, senderIdentity } from './stored-message.ts';
+import { decodeCertificates, encodeCertificates, settleConflict, senderIdentity } from './stored-message.ts';
 import type { InitOptions, ListOptions, MessageStore, PutResult, StoredMessageSummary } from './types.ts';
 import { withBlobs, type BlobOptions } from './with-blobs.ts';
 
@@ -120,8 +120,7 @@ function dynamoRows(options: DynamoDbStoreOptions): RowStore {
         if (!(error instanceof ConditionalCheckFailedException)) return fail(error, 'PutItem');
       }
       const { Item: existing } = await client.send(new GetItemCommand({ TableName: table, Key: { id: { S: m.id } }, ConsistentRead: true, ProjectionExpression: 'manifest' })).catch((e: unknown) => fail(e, 'GetItem'));
-      if (existing?.manifest?.B && sameBytes(existing.manifest.B, m.manifest)) return 'duplicate';
-      throw new SealpostError('REPLAY_DETECTED', `message ${m.id} was already stored with a different manifest`);
+      return settleConflict(existing?.manifest?.B, m);
     },
     async existing(id) {
       const { Item: item } = await client.send(new GetItemCommand({ TableName: table, Key: { id: { S: id } }, ConsistentRead: true, ProjectionExpression: 'manifest, payloadRef' })).catch((e: unknown) => fail(e, 'GetItem'));

@@ -2,7 +2,7 @@ import pg from 'pg';
 import { SealpostError, type SigningAlgorithm } from '@sealpost/envelope';
 import { groupCommit, type Settled } from './group-commit.ts';
 import type { RowStore, StoredRow } from './rows.ts';
-import { sameBytes, senderIdentity } from './stored-message.ts';
+import { settleConflict, senderIdentity } from './stored-message.ts';
 import type { InitOptions, ListOptions, MessageStore, PutResult, StoredMessageSummary } from './types.ts';
 import { withBlobs, type BlobOptions } from './with-blobs.ts';
 
@@ -139,9 +139,11 @@ function postgresRows(options: PostgresStoreOptions): RowStore {
     }
     return messages.map((m, i): Settled<PutResult> => {
       if (isNew[i]) return { ok: true, value: 'stored' };
-      const manifest = stored.get(m.id);
-      if (manifest && sameBytes(manifest, m.manifest)) return { ok: true, value: 'duplicate' };
-      return { ok: false, error: new SealpostError('REPLAY_DETECTED', `message ${m.id} was already stored with a different manifest`) };
+      try {
+        return { ok: true, value: settleConflict(stored.get(m.id), m) };
+      } catch (error) {
+        return { ok: false, error: error as SealpostError };
+      }
     });
   };
   const putGrouped = groupCommit<StoredRow, PutResult>(

@@ -1,7 +1,7 @@
 import { Redis, ReplyError } from 'ioredis';
 import { SealpostError, type SigningAlgorithm } from '@sealpost/envelope';
 import type { RowStore, StoredRow } from './rows.ts';
-import { decodeCertificates, encodeCertificates, sameBytes, senderIdentity } from './stored-message.ts';
+import { decodeCertificates, encodeCertificates, settleConflict, senderIdentity } from './stored-message.ts';
 import type { ListOptions, MessageStore, PutResult, StoredMessageSummary } from './types.ts';
 import { withBlobs, type BlobOptions } from './with-blobs.ts';
 
@@ -92,8 +92,7 @@ function redisRows(options: RedisStoreOptions): RowStore {
           if (options.waitReplicas) await redis.wait(options.waitReplicas, 5000);
           return 'stored';
         }
-        if (sameBytes(existing, m.manifest)) return 'duplicate';
-        throw new SealpostError('REPLAY_DETECTED', `message ${m.id} was already stored with a different manifest`);
+        return settleConflict(existing, m);
       } catch (error) {
         return fail(error, 'put');
       }

@@ -6,7 +6,7 @@ import type { BlobStore } from './blobs/blob-store.ts';
 import { createDirectoryBlobStore } from './blobs/directory.ts';
 import { loadNodeSqlite } from './node-sqlite.ts';
 import type { RowStore, StoredRow } from './rows.ts';
-import { decodeCertificates, encodeCertificates, sameBytes, senderIdentity } from './stored-message.ts';
+import { decodeCertificates, encodeCertificates, settleConflict, senderIdentity } from './stored-message.ts';
 import type { InitOptions, ListOptions, MessageStore, PutResult, StoredMessageSummary } from './types.ts';
 import { withBlobs } from './with-blobs.ts';
 
@@ -141,8 +141,7 @@ function sqliteRows(path: string): RowStore {
         const { changes } = s.insert.run(m.id, m.senderKeyId, m.senderAlgorithm, JSON.stringify(m.recipients), m.createdAt.getTime(), m.receivedAt.getTime(), m.payloadName, m.contentType, m.size, m.payload, m.payloadSha256, JSON.stringify(m.metadata), m.manifest, m.signature, m.senderSubject ?? null, m.senderCertificate ?? null, encodeCertificates(m.certificates), m.payloadRef ?? null);
         if (Number(changes) === 1) return 'stored';
         const existing = s.existing.get(m.id) as { manifest: Uint8Array } | undefined;
-        if (existing && sameBytes(existing.manifest, m.manifest)) return 'duplicate';
-        throw new SealpostError('REPLAY_DETECTED', `message ${m.id} was already stored with a different manifest`);
+        return settleConflict(existing?.manifest, m);
       } catch (error) {
         if (error instanceof SealpostError) throw error;
         return unavailable(error);

@@ -1,4 +1,4 @@
-import { describeCertificate, type OpenedMessage, type VerifiedMessage } from '@sealpost/envelope';
+import { SealpostError, describeCertificate, type OpenedMessage, type VerifiedMessage } from '@sealpost/envelope';
 import type { StoredMessage, StoredMessageFields } from './types.ts';
 
 /** The row for a message that passed every check of `open` (payload in memory). */
@@ -36,6 +36,15 @@ export function toStoredFields(opened: VerifiedMessage, receivedAt: Date): Store
     certificates: opened.certificates,
     ...(leaf ? { senderSubject: leaf.subject, senderCertificate: leaf.fingerprint } : {}),
   };
+}
+
+/**
+ * The outcome of a put whose id is already stored, as every store settles it: the same manifest
+ * is a duplicate delivery, another one a replay (permanent).
+ */
+export function settleConflict(storedManifest: Uint8Array | undefined, m: { readonly id: string; readonly manifest: Uint8Array }): 'duplicate' {
+  if (storedManifest && sameBytes(storedManifest, m.manifest)) return 'duplicate';
+  throw new SealpostError('REPLAY_DETECTED', `message ${m.id} was already stored with a different manifest`);
 }
 
 /** True when two byte arrays hold the same bytes. */

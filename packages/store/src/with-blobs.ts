@@ -5,7 +5,7 @@ import { blobName, type BlobStore } from './blobs/blob-store.ts';
 import { createS3BlobStore } from './blobs/s3.ts';
 import { verifiedRead, verifyingStream } from './blobs/verify.ts';
 import type { ReadRow, RowStore } from './rows.ts';
-import { sameBytes } from './stored-message.ts';
+import { settleConflict } from './stored-message.ts';
 import type { InitOptions, MessageStore, PutResult, StoredMessage, StoredMessageFields } from './types.ts';
 
 /** Payloads up to this many bytes stay in their row by default. */
@@ -47,11 +47,6 @@ export function withBlobs(rows: RowStore, options: BlobOptions = {}): MessageSto
   // Rows may name S3 blobs of another location (the setting changed since): read those with the standard AWS configuration.
   const otherS3 = new Map<string, BlobStore>();
 
-  const settle = (stored: { manifest: Uint8Array }, m: StoredMessageFields): PutResult => {
-    if (sameBytes(stored.manifest, m.manifest)) return 'duplicate';
-    throw new SealpostError('REPLAY_DETECTED', `message ${m.id} was already stored with a different manifest`);
-  };
-
   const dropUnlessReferenced = async (blobs: BlobStore, id: string, ref: string) => {
     const row = await rows.existing(id).catch(() => undefined);
     if (row && row.payloadRef !== ref) await blobs.remove(ref).catch(() => undefined);
@@ -74,7 +69,7 @@ export function withBlobs(rows: RowStore, options: BlobOptions = {}): MessageSto
   /** Stores `m` with its payload in a blob that `write` writes, unless its id is stored already. */
   const toBlob = async (blobs: BlobStore, m: StoredMessageFields, write: () => Promise<{ ref: string; size: number }>): Promise<PutResult> => {
     const stored = await rows.existing(m.id);
-    if (stored) return settle(stored, m);
+    if (stored) return settleConflict(stored.manifest, m);
     const { ref, size } = await write();
     let result: PutResult;
     try {
