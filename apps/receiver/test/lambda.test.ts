@@ -13,7 +13,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
 import type { AddressInfo } from 'node:net';
 import { S3Client } from '@aws-sdk/client-s3';
-import { createS3Offload, createS3OffloadReader, pointerBody, SHA256_ATTRIBUTE, SIZE_ATTRIBUTE, type OffloadPointer } from '@sealpost/transport';
+import { createS3Offload, createS3OffloadReader, pointerBody, SHA256_ATTRIBUTE, SIZE_ATTRIBUTE, type OffloadPointer, type S3OffloadReader } from '@sealpost/transport';
 import { startAwsEmulator } from '../../../test/support/aws-emulator.ts';
 import { createSqsHandler, prepareWorkDir } from '../src/index.ts';
 
@@ -129,25 +129,46 @@ describe('the AWS Lambda SQS handler', () => {
         },
       });
       const small = await good.seal(Buffer.alloc(300_000, 1));
+      const other = await good.seal(Buffer.alloc(300_000, 3));
       const large = await good.seal(Buffer.alloc(2_000_000, 2));
       const smallPointer = await offload.upload(small.id, small.envelope);
+      const otherPointer = await offload.upload(other.id, other.envelope);
       const largePointer = await offload.upload(large.id, large.envelope);
       const workDir = await prepareWorkDir(join(dir, 'lambda-tmp'));
-      const reader = createS3OffloadReader({ allowedBuckets: [bucket], maxBytes: 1_000_000, client: s3 });
+      const s3Reader = createS3OffloadReader({ allowedBuckets: [bucket], maxBytes: 1_000_000, client: s3 });
+      // Counts the downloads in progress: a download lasts until its stream is read to the end.
+      let downloading = 0;
+      let mostAtOnce = 0;
+      const reader: S3OffloadReader = {
+        ...s3Reader,
+        async fetch(pointer, signal) {
+          mostAtOnce = Math.max(mostAtOnce, ++downloading);
+          const body = await s3Reader.fetch(pointer, signal);
+          return (async function* () {
+            try {
+              yield* body;
+            } finally {
+              downloading -= 1;
+            }
+          })();
+        },
+      };
       const dead = await startSqsEmulator();
       const sqs = new SQSClient({ endpoint: dead.address, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
       try {
         const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: `dead-${randomUUID()}` }));
         const handler = createSqsHandler({ opener, store, logger: pino({ level: 'silent' }), offload: { reader, workDir, keep: false }, deadLetter: { client: sqs, queueUrl: QueueUrl! } });
-        const response = await handler({ Records: [pointerRecord(smallPointer), pointerRecord(largePointer)] } as SQSEvent);
+        const response = await handler({ Records: [pointerRecord(smallPointer), pointerRecord(otherPointer), pointerRecord(largePointer)] } as SQSEvent);
         expect(response.batchItemFailures).toEqual([]);
+        expect(mostAtOnce).toBe(1);
         expect(await store.head(small.id)).toBeDefined();
+        expect(await store.head(other.id)).toBeDefined();
         expect(await store.head(large.id)).toBeUndefined();
         const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl, MessageAttributeNames: ['All'], MaxNumberOfMessages: 10 }));
         expect(Messages.map((m) => m.MessageAttributes!['sealpost-error-code']!.StringValue)).toEqual(['OFFLOAD_TOO_LARGE']);
         expect(Messages[0]!.MessageAttributes![SIZE_ATTRIBUTE]!.StringValue).toBe(String(largePointer.size));
         // The stored one's object is gone, the refused one's kept; nothing is left in the work directory.
-        expect(aws.requests.filter((r) => r.startsWith('DELETE'))).toEqual([`DELETE /${bucket}/${small.id}`]);
+        expect(aws.requests.filter((r) => r.startsWith('DELETE')).sort()).toEqual([`DELETE /${bucket}/${small.id}`, `DELETE /${bucket}/${other.id}`].sort());
         expect(aws.requests.some((r) => r.startsWith(`GET /${bucket}/${large.id}`))).toBe(false);
         const { readdir } = await import('node:fs/promises');
         expect(await readdir(workDir)).toEqual([]);

@@ -7,7 +7,7 @@ import { prng } from '../scripts/fuzz.ts';
 const leaves = (n: number) => Array.from({ length: n }, (_, i) => leafHash(Buffer.from(`manifest ${i}`)));
 
 describe('remembered tree nodes of a verified batch', () => {
-  it('give exactly the root RFC 9162 computes, for valid and broken proofs in any order, and stop hashing where earlier proofs went', () => {
+  it('give exactly the root RFC 9162 computes, for valid and broken proofs in any order', () => {
     const random = prng(1206);
     const int = (n: number) => Math.floor(random() * n);
     for (const count of [1, 2, 3, 5, 7, 8, 13, 64, 100, 256, 257]) {
