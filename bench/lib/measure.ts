@@ -32,7 +32,8 @@ export type Operation =
   | { readonly name: string; readonly sync: true; readonly run: () => unknown }
   | { readonly name: string; readonly sync?: false; readonly run: () => Promise<unknown>; readonly concurrency: number };
 
-const cpuSeconds = () => {
+/** CPU time of this process in seconds: user and system, every thread. */
+export const cpuSeconds = () => {
   const { user, system } = process.cpuUsage();
   return (user + system) / 1e6;
 };

@@ -26,19 +26,9 @@ import { cachingUnwrapper } from '../../packages/envelope/src/keys/data-key-cach
 import { checkMessageOptions } from '../../packages/envelope/src/seal/sealer.ts';
 import { uuidv7 } from '../../packages/envelope/src/uuid.ts';
 import { randomPoolBytes } from '../../packages/envelope/src/random.ts';
-import type { Plan } from '../lib/measure.ts';
+import { cpuSeconds, samples, type Plan } from '../lib/measure.ts';
 
-/** Process CPU time in ms: user and system, every thread of this process. */
-const cpuMs = () => {
-  const { user, system } = process.cpuUsage();
-  return (user + system) / 1000;
-};
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
-}
+const cpuMs = () => cpuSeconds() * 1000;
 
 /** A step to time: synchronous, or awaited one call at a time. */
 interface Probe {
@@ -70,7 +60,7 @@ async function cpuUsInTurns(probes: readonly Probe[], plan: Plan): Promise<Map<s
       if (rep > 0) reps.get(probe.name)!.push(((cpuMs() - started) * 1000) / done);
     }
   }
-  return new Map([...reps].map(([name, values]) => [name, median(values)]));
+  return new Map([...reps].map(([name, values]) => [name, samples(values).median]));
 }
 
 /** One step and its CPU cost per message, in µs. */

@@ -27,16 +27,14 @@ import { createPostgresStore } from '@sealpost/store';
 import { createBullmqTransport, type TransportSender } from '@sealpost/transport';
 import { interleaved, samples, type Measurement, type Operation, type Plan } from '../lib/measure.ts';
 import { batchBreakdown, type BatchBreakdown } from './batch-breakdown.ts';
+import { BULLMQ_CONCURRENCY, PG_URL, REDIS } from './queue.ts';
 import type { Row } from '../lib/report.ts';
 
-const PG_URL = process.env.SEALPOST_BENCH_POSTGRES ?? 'postgres://postgres@127.0.0.1:5432/test';
-const REDIS = { host: '127.0.0.1', port: 6379, maxRetriesPerRequest: null };
 /** AWS's default request-rate quota for ECC keys (Sign, Verify, GetPublicKey per account and region). */
 const ECC_QUOTA = 300;
 const BATCH = { maxMessages: 256, maxDelayMs: 10 } as const;
 const PER_MESSAGE_CONCURRENCY = 64;
 const OPEN_CONCURRENCY = 32;
-const BULLMQ_CONCURRENCY = 8;
 
 /** Results the targets need. */
 export interface BatchResults {
