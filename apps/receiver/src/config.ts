@@ -1,10 +1,17 @@
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SealpostError } from '@sealpost/envelope';
-import { isBucketName } from '@sealpost/transport';
+import { SealpostError, isBucketName, parseS3Location } from '@sealpost/envelope';
 import ms from 'ms';
 import { z } from 'zod';
+
+const isS3Location = (value: string) => {
+  try {
+    return Boolean(parseS3Location(value));
+  } catch {
+    return false;
+  }
+};
 
 const duration = (allowNone: boolean) =>
   z.union([z.number().int().nonnegative(), z.string()]).transform((value, ctx): number | null => {
@@ -49,7 +56,7 @@ export const SETTINGS = {
   blobStore: {
     env: 'SEALPOST_BLOB_STORE',
     default: '',
-    schema: z.string().regex(/^$|^none$|^dir:.+|^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/.*)?$/, "expected dir:PATH, s3://BUCKET[/PREFIX] or 'none'"),
+    schema: z.string().refine((v) => /^$|^none$|^dir:.+/.test(v) || (v.startsWith('s3://') && isS3Location(v)), "expected dir:PATH, s3://BUCKET[/PREFIX] or 'none'"),
     help: "Where payloads over SEALPOST_INLINE_PAYLOAD_MAX are kept instead of in the store's rows: dir:PATH, s3://BUCKET[/PREFIX] or 'none' (empty: blobs/ beside a SQLite store, none for the others)",
   },
   inlinePayloadMax: { env: 'SEALPOST_INLINE_PAYLOAD_MAX', default: 256 * 1024, schema: int(0, 8 ** 11 - 1), help: 'Largest payload kept in a store row, in bytes; larger ones go to the blob location (DynamoDB rows hold at most 389120)' },

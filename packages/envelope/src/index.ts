@@ -52,5 +52,6 @@ export { generateLocalKeyPair, LOCAL_KEY_TYPES, type LocalKeyType, type LocalKey
 export { localKeyId, toPrivateKey, toPublicKey, signingAlgorithmOf, describeKey, type KeyInput } from './keys/local/key-objects.ts';
 export { makeDirectory } from './stream/make-directory.ts';
 export { isProcessAlive } from './stream/process-alive.ts';
+export { isBucketName, parseS3Location, type S3Location } from './s3-location.ts';
 export { syncDirectory } from './stream/sync-directory.ts';
 export { createScavenger, scavengeWhile } from './stream/scavenge.ts';

@@ -22,6 +22,6 @@ export { createSpoolDeadLetters } from './spool-dead-letters.ts';
 export { createBullmqDeadLetters } from './bullmq-dead-letters.ts';
 export { createSqsDeadLetters } from './sqs-dead-letters.ts';
 export { probeTransport } from './probe-transport.ts';
-export { POINTER_CLASS, SIZE_ATTRIBUTE, SHA256_ATTRIBUTE, checkPointer, isBucketName, looksLikePointer, parseOffloadLocation, parsePointer, pointerBody, type OffloadLocation, type OffloadPointer } from './offload/pointer.ts';
+export { POINTER_CLASS, SIZE_ATTRIBUTE, SHA256_ATTRIBUTE, checkPointer, looksLikePointer, parseOffloadLocation, parsePointer, pointerBody, type OffloadLocation, type OffloadPointer } from './offload/pointer.ts';
 export { createS3Offload, createS3OffloadReader, type S3Offload, type S3OffloadOptions, type S3OffloadReader, type S3OffloadReaderOptions } from './offload/s3-offload.ts';
 export { s3ClientFromEnvironment } from './offload/s3-client.ts';

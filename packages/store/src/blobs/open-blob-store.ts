@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { SealpostError } from '@sealpost/envelope';
+import { SealpostError, parseS3Location } from '@sealpost/envelope';
 import type { BlobStore } from './blob-store.ts';
 import { createDirectoryBlobStore } from './directory.ts';
 import { createS3BlobStore } from './s3.ts';
@@ -18,13 +18,7 @@ export function openBlobStore(location: string): BlobStore | undefined {
     return createDirectoryBlobStore(resolve(path));
   }
   if (location.startsWith('s3://')) {
-    const rest = location.slice('s3://'.length);
-    const slash = rest.indexOf('/');
-    const bucket = slash === -1 ? rest : rest.slice(0, slash);
-    let prefix = slash === -1 ? '' : rest.slice(slash + 1);
-    if (prefix && !prefix.endsWith('/')) prefix += '/';
-    if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) throw new SealpostError('CONFIG_INVALID', `the blob location ${JSON.stringify(location)} must name an S3 bucket: s3://BUCKET[/PREFIX]`);
-    return createS3BlobStore({ bucket, prefix });
+    return createS3BlobStore(parseS3Location(location, 'blob location'));
   }
   throw new SealpostError('CONFIG_INVALID', `unsupported blob location ${JSON.stringify(location)}: use dir:PATH, s3://BUCKET[/PREFIX] or none`);
 }

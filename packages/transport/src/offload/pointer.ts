@@ -1,4 +1,4 @@
-import { SealpostError } from '@sealpost/envelope';
+import { SealpostError, isBucketName, parseS3Location, type S3Location } from '@sealpost/envelope';
 
 /**
  * The pointer class of the SQS Extended Client libraries (Java `payloadoffloading`, Python
@@ -31,14 +31,6 @@ export interface OffloadPointer {
 }
 
 const invalid = (reason: string) => new SealpostError('POINTER_INVALID', `offload pointer: ${reason}`, { transient: false });
-
-/** S3's bucket naming rules (general purpose buckets): 3-63 of a-z 0-9 . -, starting and ending with a letter or digit. */
-const BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
-
-/** Whether `name` is a valid S3 bucket name. */
-export function isBucketName(name: string): boolean {
-  return BUCKET.test(name) && !name.includes('..') && !/^\d+\.\d+\.\d+\.\d+$/.test(name);
-}
 
 /**
  * Checks every field of a pointer and returns it with only those fields: a bucket name S3
@@ -116,19 +108,10 @@ export function parsePointerJobData(data: Partial<Record<keyof PointerJobData, u
 }
 
 /** An `s3://bucket[/prefix]` location, as `sealpost send --offload` takes it. */
-export interface OffloadLocation {
-  readonly bucket: string;
-  /** Key prefix, '' or ending with '/'. */
-  readonly prefix: string;
-}
+export type OffloadLocation = S3Location;
 
 /** Parses `s3://BUCKET[/PREFIX]`; anything else is CONFIG_INVALID. */
-export function parseOffloadLocation(url: string): OffloadLocation {
-  const match = /^s3:\/\/([^/]+)(?:\/(.*))?$/.exec(url);
-  if (!match || !isBucketName(match[1]!)) throw new SealpostError('CONFIG_INVALID', `the offload location ${JSON.stringify(url)} must be s3://BUCKET[/PREFIX] with a valid S3 bucket name`);
-  const rest = match[2] ?? '';
-  return { bucket: match[1]!, prefix: rest === '' || rest.endsWith('/') ? rest : `${rest}/` };
-}
+export const parseOffloadLocation = (url: string): OffloadLocation => parseS3Location(url, 'offload location');
 
 /** `s3://BUCKET/KEY` of a pointer body, when it parses that far; for listings of dead letters. */
 export function pointerLocation(body: unknown): string | undefined {
