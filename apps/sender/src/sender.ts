@@ -70,6 +70,11 @@ export interface Sender {
    * carries its pointer; a smaller one is read and sent as {@link Sender.send} does.
    */
   sendFile(path: string, options?: SealMessageOptions): Promise<string>;
+  /**
+   * With offload, the envelope size in bytes above which envelopes go to S3 (0 for `'always'`):
+   * a file whose payload alone reaches it is streamed by {@link Sender.sendFile}. Undefined without offload.
+   */
+  readonly offloadThreshold: number | undefined;
   /** Closes the transport (and the offload client). Idempotent. */
   close(): Promise<void>;
 }
@@ -122,6 +127,7 @@ export function createSender(options: SenderOptions): Sender {
   };
   return {
     send,
+    offloadThreshold: offload ? threshold : undefined,
     async sendFile(path, messageOptions = {}) {
       if (!offload) return send(await readFile(path).catch(fileError(path)), messageOptions);
       checkMessageOptions(messageOptions);

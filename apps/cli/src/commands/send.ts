@@ -80,22 +80,23 @@ export function sendCommand(): Command {
       const [{ openTransport, createS3Offload, parseOffloadLocation }, { createSender }, { default: cliProgress }] = await Promise.all([import('@sealpost/transport'), import('@sealpost/sender'), import('cli-progress')]);
       const location = options.offload === undefined ? undefined : parseOffloadLocation(options.offload);
       const { sender: transport } = openTransport(options.transport);
+      const offload = location ? { to: createS3Offload({ location }), ...(threshold !== undefined ? { threshold } : {}) } : undefined;
       let sender;
       try {
-        const offload = location ? { to: createS3Offload({ location }), ...(threshold !== undefined ? { threshold } : {}) } : undefined;
         sender = createSender({ signer, certificates, recipients, transport, concurrency, ...(options.batchSign ? { batchSigning: { maxMessages, maxDelayMs } } : {}), ...(offload ? { offload } : {}) });
       } catch (error) {
+        offload?.to.close();
         await transport.close();
         throw error;
       }
-      const offloadAt = threshold === 'always' ? 0 : (threshold ?? transport.maxEnvelopeBytes);
+      const offloadAt = sender.offloadThreshold;
       const started = performance.now();
       const useStdin = inputs.length === 0 || (inputs.length === 1 && inputs[0] === '-');
       const all = useStdin ? [] : await filesOf(inputs);
       // With offload, a file whose payload alone reaches the threshold is sealed straight into S3
       // (constant memory); the rest are read and sent in transport batches.
-      const streamed = location ? all.filter((f) => f.size >= offloadAt) : [];
-      const files = all.filter((f) => !streamed.includes(f)).map((f) => f.path);
+      const streamed = offloadAt === undefined ? [] : all.filter((f) => f.size >= offloadAt);
+      const files = offloadAt === undefined ? all.map((f) => f.path) : all.filter((f) => f.size < offloadAt).map((f) => f.path);
       const names = useStdin ? ['payload'] : [...files, ...streamed.map((f) => f.path)];
       let bytes = 0;
       async function* messages(): AsyncGenerator<OutgoingMessage> {
