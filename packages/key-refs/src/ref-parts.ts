@@ -12,8 +12,10 @@ export function kmsKeyId(ref: KeyRef): string | undefined {
   return id;
 }
 
+type AwsKms = typeof import('@sealpost/aws-kms');
+
 /** The KMS module, loaded on first use, and a client for the options. */
-export async function kms(options: ResolveOptions) {
+export async function kms(options: ResolveOptions): Promise<{ module: AwsKms; client: ReturnType<AwsKms['createKmsClient']> }> {
   const module = await import('@sealpost/aws-kms');
   const client = module.createKmsClient(options.onKmsCall ? { onCall: options.onKmsCall } : {});
   return { module, client };
