@@ -5,6 +5,7 @@ import { checkReceiver, printableSettings } from './check.ts';
 import { describeSettings, loadReceiverConfig } from './config.ts';
 import { receiverVersion } from './describe.ts';
 import { startReceiverFromConfig } from './worker.ts';
+import type { Receiver } from './receiver.ts';
 
 const USAGE = 'usage: sealpost-receiver [--config FILE] [--check] [--help] [--version]';
 
@@ -53,7 +54,10 @@ export async function runReceiverCli(argv: readonly string[]): Promise<void> {
   try {
     const config = await loadReceiverConfig(values.config ? { file: values.config } : {});
     logger = pino({ level: config.logLevel });
-    const receiver = await startReceiverFromConfig(config, logger);
+    // Signals are taken before the receiver starts: one that arrives as the start is logged stops
+    // it gracefully once started, instead of killing the process with the default action.
+    let receiver: Receiver | undefined;
+    let stopping = false;
     let signals = 0;
     const stop = (signal: string) => {
       if (signals++ > 0) {
@@ -61,10 +65,13 @@ export async function runReceiverCli(argv: readonly string[]): Promise<void> {
         process.exit(1);
       }
       logger.info({ signal }, 'shutting down');
-      void receiver.stop().then(() => process.exit(0));
+      stopping = true;
+      if (receiver) void receiver.stop().then(() => process.exit(0));
     };
     process.on('SIGTERM', () => stop('SIGTERM'));
     process.on('SIGINT', () => stop('SIGINT'));
+    receiver = await startReceiverFromConfig(config, logger);
+    if (stopping) void receiver.stop().then(() => process.exit(0));
   } catch (error) {
     if (isSealpostError(error)) {
       logger.fatal({ code: error.code, transient: error.transient }, error.message);
